@@ -1,0 +1,260 @@
+//! RipTide's HTML extractor.
+//!
+//! One library, two builds: natively it is linked into the worker (tests, the native
+//! fallback, the wasm-versus-native benchmark); as a WebAssembly component (feature
+//! `component`, built by `ops/build-guest.sh`) it exports the WIT world in `wit/`.
+//! The types here are the host-side types: the component glue converts them to and from
+//! the WIT bindings at the boundary, so neither side leaks into the other.
+//!
+//! The extractor returns typed errors and never panics on any input: inside the sandbox a
+//! panic would be a trap whose message is lost.
+
+mod content;
+mod error;
+mod language;
+mod limits;
+mod metadata;
+mod nesting;
+mod quality;
+mod render;
+
+#[cfg(feature = "component")]
+mod component;
+
+use dom_query::Document;
+use dom_smoothie::Readability;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+pub use error::ExtractError;
+pub use limits::{Limits, DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES};
+
+/// The extractor's name, as reported by `get-info`.
+pub const NAME: &str = env!("CARGO_PKG_NAME");
+/// The extractor's version, as reported by `get-info`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The mode names `extract` accepts.
+pub const MODES: [&str; 4] = ["article", "full", "metadata", "custom"];
+
+/// What to extract from a page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "selectors")]
+pub enum ExtractionMode {
+    /// The main content only.
+    Article,
+    /// All visible content.
+    Full,
+    /// Metadata only; `markdown` and `text` stay empty.
+    Metadata,
+    /// The content matched by these CSS selectors.
+    Custom(Vec<String>),
+}
+
+impl ExtractionMode {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Article => "article",
+            Self::Full => "full",
+            Self::Metadata => "metadata",
+            Self::Custom(_) => "custom",
+        }
+    }
+}
+
+/// Everything extracted from one page (the 15 fields of the WIT `extracted-content`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtractedDoc {
+    pub url: String,
+    pub title: Option<String>,
+    pub byline: Option<String>,
+    pub published_iso: Option<String>,
+    pub markdown: String,
+    pub text: String,
+    pub links: Vec<String>,
+    pub media: Vec<String>,
+    pub language: Option<String>,
+    pub reading_time: u32,
+    pub quality_score: u8,
+    pub word_count: u32,
+    pub categories: Vec<String>,
+    pub site_name: Option<String>,
+    pub description: Option<String>,
+}
+
+/// Measurements of one extraction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtractionStats {
+    pub input_bytes: u64,
+    pub node_count: u32,
+    pub max_depth: u32,
+    pub flattened_nodes: u32,
+}
+
+/// The outcome of [`validate_html`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidationReport {
+    pub valid: bool,
+    pub problems: Vec<String>,
+    pub element_count: u32,
+    pub max_depth: u32,
+}
+
+/// Extracts with the default limits.
+pub fn extract(html: &str, url: &str, mode: &ExtractionMode) -> Result<ExtractedDoc, ExtractError> {
+    extract_with_stats(html, url, mode, &Limits::default()).map(|(doc, _)| doc)
+}
+
+/// Extracts, and reports what the work cost.
+pub fn extract_with_stats(
+    html: &str,
+    url: &str,
+    mode: &ExtractionMode,
+    limits: &Limits,
+) -> Result<(ExtractedDoc, ExtractionStats), ExtractError> {
+    check_input(html, limits)?;
+    let (html, nesting) = nesting::flatten_deep_nesting(html, limits.max_depth);
+    let page_url = Url::parse(url.trim()).ok().filter(|u| u.has_host());
+    let doc = Document::from(html.as_ref());
+    let elements = doc.root().descendants_it().filter(|n| n.is_element()).count();
+    let node_count = u32::try_from(elements).unwrap_or(u32::MAX);
+    let base = base_url(&doc, page_url.as_ref());
+
+    let mut readability = Readability::with_document(doc, page_url.as_ref().map(Url::as_str), None)
+        .map_err(|e| ExtractError::InternalError(format!("readability setup failed: {e}")))?;
+    let json_ld = readability.parse_json_ld();
+    let page_meta = metadata::read(&readability.doc, readability.get_article_metadata(json_ld));
+
+    let (rendered, found_article) = match mode {
+        ExtractionMode::Metadata => (render::Rendered::default(), false),
+        ExtractionMode::Full => (render::render(content::full_page(&readability.doc), base.as_ref()), true),
+        ExtractionMode::Custom(selectors) => {
+            let nodes = content::custom(&readability.doc, selectors)?;
+            (render::render(nodes, base.as_ref()), !selectors.is_empty())
+        }
+        ExtractionMode::Article => {
+            match content::article(&mut readability) {
+                Some(article) => (render::render([article.root()], base.as_ref()), true),
+                // No main content block (an index page, a stub): what is left of the page
+                // after readability's cleaning, scored low.
+                None => (render::render(content::full_page(&readability.doc), base.as_ref()), false),
+            }
+        }
+    };
+
+    let words = quality::word_count(&rendered.text);
+    let language_sample = if rendered.text.is_empty() {
+        [page_meta.title.as_deref(), page_meta.description.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(". ")
+    } else {
+        rendered.text.clone()
+    };
+    let language = language::detect(&language_sample, page_meta.declared_language.as_deref());
+    let quality_score = quality::score(&quality::QualitySignals {
+        content: &rendered,
+        words,
+        title: page_meta.title.as_deref(),
+        has_byline_or_date: page_meta.byline.is_some() || page_meta.published_iso.is_some(),
+        declares_article: page_meta.declares_article,
+        found_article,
+    });
+
+    let doc = ExtractedDoc {
+        url: page_url.map(String::from).unwrap_or_else(|| url.to_string()),
+        title: page_meta.title,
+        byline: page_meta.byline,
+        published_iso: page_meta.published_iso,
+        markdown: rendered.markdown,
+        text: rendered.text,
+        links: rendered.links,
+        media: rendered.media,
+        language,
+        reading_time: quality::reading_time(words),
+        quality_score,
+        word_count: words,
+        categories: page_meta.categories,
+        site_name: page_meta.site_name,
+        description: page_meta.description,
+    };
+    let stats = ExtractionStats {
+        input_bytes: u64::try_from(html.len()).unwrap_or(u64::MAX),
+        node_count,
+        max_depth: nesting.max_depth,
+        flattened_nodes: nesting.flattened,
+    };
+    Ok((doc, stats))
+}
+
+/// Checks what can be told without parsing: size, emptiness, binary content, markup.
+pub fn validate_html(html: &str) -> ValidationReport {
+    let limits = Limits::default();
+    let mut problems = Vec::new();
+    if let Err(e) = check_input(html, &limits) {
+        problems.push(e.to_string());
+    }
+    let (_, nesting) = nesting::flatten_deep_nesting(html, limits.max_depth);
+    if nesting.flattened > 0 {
+        problems.push(format!(
+            "{} elements are nested deeper than {} levels and will be flattened",
+            nesting.flattened, limits.max_depth
+        ));
+    }
+    ValidationReport {
+        valid: problems.is_empty(),
+        problems,
+        element_count: nesting.elements,
+        max_depth: nesting.max_depth,
+    }
+}
+
+/// Runs a tiny extraction end to end: true when the extractor works.
+pub fn health_check() -> bool {
+    let html = "<html><head><title>ok</title></head><body><article><p>health check</p></article></body></html>";
+    extract(html, "https://health.invalid/", &ExtractionMode::Full)
+        .is_ok_and(|doc| doc.text.contains("health check"))
+}
+
+/// Rejects input that cannot be a page, with the reason.
+fn check_input(html: &str, limits: &Limits) -> Result<(), ExtractError> {
+    if html.len() > limits.max_input_bytes {
+        return Err(ExtractError::ResourceLimit(format!(
+            "input is {} bytes, over the {}-byte limit; raise max_input_bytes or skip this page",
+            html.len(),
+            limits.max_input_bytes
+        )));
+    }
+    if html.trim().is_empty() {
+        return Err(ExtractError::InvalidHtml(
+            "input is empty: there is no HTML to extract from".into(),
+        ));
+    }
+    let head = &html.as_bytes()[..html.len().min(8192)];
+    let head = String::from_utf8_lossy(head);
+    let suspicious = head
+        .chars()
+        .filter(|c| *c == '\u{FFFD}' || (c.is_control() && !c.is_whitespace()))
+        .count();
+    if head.contains('\0') || suspicious * 10 > head.chars().count() {
+        return Err(ExtractError::InvalidHtml(
+            "input looks like binary data, not HTML (NUL bytes or many control or undecodable characters); check the content type of what was fetched".into(),
+        ));
+    }
+    if !html.contains('<') {
+        return Err(ExtractError::InvalidHtml(
+            "input has no HTML markup (no `<` anywhere); plain text is not a page".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The URL relative links resolve against: `<base href>` (itself relative to the page), or the page URL.
+fn base_url(doc: &Document, page_url: Option<&Url>) -> Option<Url> {
+    let href = doc.select("base[href]").attr("href").map(|h| h.to_string());
+    match (href, page_url) {
+        (Some(href), Some(page)) => page.join(href.trim()).ok().or_else(|| Some(page.clone())),
+        (Some(href), None) => Url::parse(href.trim()).ok(),
+        (None, page) => page.cloned(),
+    }
+}

@@ -1,0 +1,141 @@
+//! Word counts, reading time and the quality score that tells articles apart from index,
+//! listing and error pages.
+
+use crate::render::Rendered;
+
+/// Reading speed behind `reading-time`.
+const WORDS_PER_MINUTE: u32 = 200;
+
+/// Words in the text; in scripts written without spaces (CJK), each character counts.
+pub fn word_count(text: &str) -> u32 {
+    let mut count: u32 = 0;
+    for token in text.split_whitespace() {
+        let ideographs = token.chars().filter(|c| is_ideographic(*c)).count();
+        let ideographs = u32::try_from(ideographs).unwrap_or(u32::MAX);
+        count = count.saturating_add(if ideographs > 0 { ideographs } else { 1 });
+    }
+    count
+}
+
+/// Whole minutes, rounded up; zero only for no words.
+pub fn reading_time(words: u32) -> u32 {
+    words.div_ceil(WORDS_PER_MINUTE)
+}
+
+fn is_ideographic(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF)
+}
+
+/// What the score is computed from.
+pub struct QualitySignals<'a> {
+    pub content: &'a Rendered,
+    pub words: u32,
+    pub title: Option<&'a str>,
+    pub has_byline_or_date: bool,
+    pub declares_article: bool,
+    /// The readability pass found a main content block (not a whole-page fallback).
+    pub found_article: bool,
+}
+
+/// 0-100. Substantial prose in paragraphs, few links and article metadata score high;
+/// link lists, short pages and error pages score low.
+pub fn score(signals: &QualitySignals<'_>) -> u8 {
+    let text = &signals.content.text;
+    let paragraphs = text
+        .split("\n\n")
+        .filter(|p| p.split_whitespace().count() >= 25)
+        .count();
+    let link_density = link_text_share(signals.content);
+
+    let mut score = 0.0_f64;
+    score += 40.0 * (f64::from(signals.words) / 500.0).min(1.0);
+    score += 20.0 * (paragraphs as f64 / 5.0).min(1.0);
+    score += 20.0 * (1.0 - 2.5 * link_density).clamp(0.0, 1.0);
+    if signals.title.is_some() {
+        score += 5.0;
+    }
+    if signals.has_byline_or_date {
+        score += 5.0;
+    }
+    if signals.declares_article {
+        score += 10.0;
+    }
+    if !signals.found_article {
+        score = score.min(30.0);
+    }
+    if signals.title.is_some_and(looks_like_error_title) || signals.words < 30 {
+        score = score.min(10.0);
+    }
+    score.round().clamp(0.0, 100.0) as u8
+}
+
+/// Share of the text's words that sit inside links, from the Markdown link syntax.
+fn link_text_share(content: &Rendered) -> f64 {
+    let total = content.text.split_whitespace().count();
+    if total == 0 {
+        return 1.0;
+    }
+    let mut linked = 0;
+    let md = &content.markdown;
+    let mut rest = md.as_str();
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        match after.find("](") {
+            Some(close) if !after[..close].contains('[') => {
+                linked += after[..close].split_whitespace().count();
+                rest = &after[close..];
+            }
+            _ => rest = after,
+        }
+    }
+    linked as f64 / total as f64
+}
+
+fn looks_like_error_title(title: &str) -> bool {
+    let t = title.to_lowercase();
+    ["404", "not found", "page not found", "error", "access denied", "forbidden", "unavailable"]
+        .iter()
+        .any(|w| t.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_words_and_ideographs() {
+        assert_eq!(word_count("one two  three\nfour"), 4);
+        assert_eq!(word_count("日本語 text"), 4);
+        assert_eq!(reading_time(0), 0);
+        assert_eq!(reading_time(1), 1);
+        assert_eq!(reading_time(401), 3);
+    }
+
+    #[test]
+    fn link_lists_score_below_prose() {
+        let prose_paragraph = "word ".repeat(60);
+        let prose = Rendered {
+            text: vec![prose_paragraph.trim(); 8].join("\n\n"),
+            markdown: vec![prose_paragraph.trim(); 8].join("\n\n"),
+            ..Rendered::default()
+        };
+        let links = Rendered {
+            text: "Home News Sport Weather More links here".into(),
+            markdown: "[Home](/) [News](/n) [Sport](/s) [Weather](/w) [More links here](/m)".into(),
+            ..Rendered::default()
+        };
+        let signals = |content, found_article| QualitySignals {
+            content,
+            words: word_count(&content.text),
+            title: Some("A story"),
+            has_byline_or_date: true,
+            declares_article: false,
+            found_article,
+        };
+        let article = score(&signals(&prose, true));
+        let index = score(&signals(&links, false));
+        assert!(article >= 80, "article scored {article}");
+        assert!(index <= 10, "index scored {index}");
+    }
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Builds the extractor guest (guest-extractor/) into a WebAssembly component that imports
+# nothing, at target/guest/riptide_extractor.wasm, and prints that path on stdout.
+#
+# Why a script: `rustup target add` cannot download on our machines, so the guest is built
+# with Debian's rust-web toolchain (which ships std sources and wasm-component-ld) for
+# wasm32-unknown-unknown with -Zbuild-std. See ../shared/docs/WASM_TOOLCHAIN.md.
+# Idempotent: installs only what is missing, and cargo makes a no-change rebuild take a second.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out_dir="$root/target/guest"
+out="$out_dir/riptide_extractor.wasm"
+guest_target_dir="$root/target/guest-build"
+debian_packages=(rustc-web cargo-web rust-web-src rust-web-llvm)
+
+log() { printf 'build-guest: %s\n' "$*" >&2; }
+
+apt_install() {
+  if [ "$(id -u)" -ne 0 ]; then
+    log "missing Debian packages: $*; run as root or: sudo apt-get install -y $*"
+    exit 1
+  fi
+  log "installing Debian packages: $*"
+  apt-get -o DPkg::Lock::Timeout=600 update -q >&2
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q "$@" >&2
+}
+
+missing=()
+for pkg in "${debian_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
+
+# rust-web-llvm ships /usr/bin/rust-lld as a symlink to an lld-NN it does not depend on.
+lld_target="$(basename "$(readlink /usr/bin/rust-lld)")"
+if [ ! -e "/usr/bin/$lld_target" ]; then
+  apt_install "$lld_target"
+fi
+
+# Debian's compiler, never rustup's: only it has the std sources for this target.
+unset RUSTUP_TOOLCHAIN
+export PATH="/usr/bin:$PATH"
+export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
+host_triple="$(/usr/bin/rustc -vV | sed -n 's/^host: //p')"
+sysroot="$(/usr/bin/rustc --print sysroot)"
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$sysroot/lib/rustlib/$host_triple/bin/wasm-component-ld"
+# Fixed flags from the first build on: changing them later rebuilds std (minutes).
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=""
+unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
+
+log "building guest component with $(/usr/bin/rustc --version)"
+(
+  cd "$root/guest-extractor"
+  /usr/bin/cargo rustc -q --lib --crate-type cdylib --profile guest --target wasm32-unknown-unknown \
+    -Zbuild-std=std,panic_abort --target-dir "$guest_target_dir" \
+    --features component >&2
+)
+
+built="$guest_target_dir/wasm32-unknown-unknown/guest/riptide_extractor.wasm"
+magic="$(head -c 8 "$built" | od -An -tx1 | tr -d ' \n')"
+if [ "$magic" != "0061736d0d000100" ]; then
+  log "$built is not a component (magic $magic); is the linker wasm-component-ld?"
+  exit 1
+fi
+mkdir -p "$out_dir"
+if ! cmp -s "$built" "$out"; then
+  cp "$built" "$out.tmp" && mv "$out.tmp" "$out"
+fi
+echo "$out"
