@@ -20,14 +20,17 @@ pub fn article(readability: &mut Readability) -> Option<Document> {
 pub fn full_page(doc: &Document) -> Vec<NodeRef<'_>> {
     let body = doc.select("body");
     match body.nodes().first() {
-        Some(body) => vec![body.clone()],
+        Some(body) => vec![*body],
         None => vec![doc.root()],
     }
 }
 
 /// The nodes matched by any of the selectors, in document order, each once. A node inside
 /// another matched node is rendered with it, not again.
-pub fn custom<'a>(doc: &'a Document, selectors: &[String]) -> Result<Vec<NodeRef<'a>>, ExtractError> {
+pub fn custom<'a>(
+    doc: &'a Document,
+    selectors: &[String],
+) -> Result<Vec<NodeRef<'a>>, ExtractError> {
     if selectors.is_empty() {
         return Err(ExtractError::UnsupportedMode(
             "custom mode needs at least one CSS selector".into(),

@@ -2,8 +2,7 @@
 //! `extraction-error`, and each message tells a person what to do about it.
 
 /// Why an extraction failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", content = "message", rename_all = "kebab-case")]
 pub enum ExtractError {
     #[error("invalid HTML: {0}")]

@@ -115,7 +115,11 @@ pub fn extract_with_stats(
     let (html, nesting) = nesting::flatten_deep_nesting(html, limits.max_depth);
     let page_url = Url::parse(url.trim()).ok().filter(|u| u.has_host());
     let doc = Document::from(html.as_ref());
-    let elements = doc.root().descendants_it().filter(|n| n.is_element()).count();
+    let elements = doc
+        .root()
+        .descendants_it()
+        .filter(|n| n.is_element())
+        .count();
     let node_count = u32::try_from(elements).unwrap_or(u32::MAX);
     let base = base_url(&doc, page_url.as_ref());
 
@@ -126,7 +130,10 @@ pub fn extract_with_stats(
 
     let (rendered, found_article) = match mode {
         ExtractionMode::Metadata => (render::Rendered::default(), false),
-        ExtractionMode::Full => (render::render(content::full_page(&readability.doc), base.as_ref()), true),
+        ExtractionMode::Full => (
+            render::render(content::full_page(&readability.doc), base.as_ref()),
+            true,
+        ),
         ExtractionMode::Custom(selectors) => {
             let nodes = content::custom(&readability.doc, selectors)?;
             (render::render(nodes, base.as_ref()), !selectors.is_empty())
@@ -136,7 +143,10 @@ pub fn extract_with_stats(
                 Some(article) => (render::render([article.root()], base.as_ref()), true),
                 // No main content block (an index page, a stub): what is left of the page
                 // after readability's cleaning, scored low.
-                None => (render::render(content::full_page(&readability.doc), base.as_ref()), false),
+                None => (
+                    render::render(content::full_page(&readability.doc), base.as_ref()),
+                    false,
+                ),
             }
         }
     };
@@ -162,7 +172,9 @@ pub fn extract_with_stats(
     });
 
     let doc = ExtractedDoc {
-        url: page_url.map(String::from).unwrap_or_else(|| url.to_string()),
+        url: page_url
+            .map(String::from)
+            .unwrap_or_else(|| url.to_string()),
         title: page_meta.title,
         byline: page_meta.byline,
         published_iso: page_meta.published_iso,

@@ -27,7 +27,11 @@ pub struct PageMetadata {
 /// Reads what dom_smoothie does not: categories, `<time>`, microdata, JSON-LD sections.
 pub fn read(doc: &Document, readability: dom_smoothie::Metadata) -> PageMetadata {
     let json_ld = json_ld_objects(doc);
-    let ld_str = |keys: &[&str]| json_ld.iter().find_map(|obj| keys.iter().find_map(|k| string_of(obj.get(*k)?)));
+    let ld_str = |keys: &[&str]| {
+        json_ld
+            .iter()
+            .find_map(|obj| keys.iter().find_map(|k| string_of(obj.get(*k)?)))
+    };
 
     let title = non_empty(readability.title)
         .or_else(|| meta(doc, &["og:title", "twitter:title"]))
@@ -43,28 +47,59 @@ pub fn read(doc: &Document, readability: dom_smoothie::Metadata) -> PageMetadata
         .published_time
         .and_then(|t| normalize_date(&t))
         .or_else(|| {
-            meta(doc, &["article:published_time", "datepublished", "date", "dc.date", "dc.date.issued", "pubdate", "publish-date", "sailthru.date"])
-                .and_then(|t| normalize_date(&t))
+            meta(
+                doc,
+                &[
+                    "article:published_time",
+                    "datepublished",
+                    "date",
+                    "dc.date",
+                    "dc.date.issued",
+                    "pubdate",
+                    "publish-date",
+                    "sailthru.date",
+                ],
+            )
+            .and_then(|t| normalize_date(&t))
         })
         .or_else(|| ld_str(&["datePublished", "dateCreated"]).and_then(|t| normalize_date(&t)))
         .or_else(|| {
             doc.select("[itemprop=datePublished], time[datetime], time[pubdate]")
                 .nodes()
                 .iter()
-                .find_map(|n| n.attr("datetime").or_else(|| n.attr("content")).and_then(|t| normalize_date(&t)))
+                .find_map(|n| {
+                    n.attr("datetime")
+                        .or_else(|| n.attr("content"))
+                        .and_then(|t| normalize_date(&t))
+                })
         });
-    let description = readability
-        .excerpt
-        .and_then(non_empty)
-        .or_else(|| meta(doc, &["description", "og:description", "twitter:description"]));
+    let description = readability.excerpt.and_then(non_empty).or_else(|| {
+        meta(
+            doc,
+            &["description", "og:description", "twitter:description"],
+        )
+    });
     let site_name = readability
         .site_name
         .and_then(non_empty)
         .or_else(|| meta(doc, &["og:site_name", "application-name", "twitter:site"]))
-        .or_else(|| json_ld.iter().find_map(|obj| obj.get("publisher").and_then(author_name)));
+        .or_else(|| {
+            json_ld
+                .iter()
+                .find_map(|obj| obj.get("publisher").and_then(author_name))
+        });
 
     let mut categories = Vec::new();
-    for value in metas(doc, &["article:section", "article:tag", "keywords", "news_keywords", "parsely-section"]) {
+    for value in metas(
+        doc,
+        &[
+            "article:section",
+            "article:tag",
+            "keywords",
+            "news_keywords",
+            "parsely-section",
+        ],
+    ) {
         for part in value.split([',', ';']) {
             push_category(&mut categories, part);
         }
@@ -72,8 +107,13 @@ pub fn read(doc: &Document, readability: dom_smoothie::Metadata) -> PageMetadata
     for obj in &json_ld {
         for key in ["articleSection", "keywords"] {
             match obj.get(key) {
-                Some(Value::String(s)) => s.split(',').for_each(|p| push_category(&mut categories, p)),
-                Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).for_each(|p| push_category(&mut categories, p)),
+                Some(Value::String(s)) => {
+                    s.split(',').for_each(|p| push_category(&mut categories, p))
+                }
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .for_each(|p| push_category(&mut categories, p)),
                 _ => {}
             }
         }
@@ -92,19 +132,25 @@ pub fn read(doc: &Document, readability: dom_smoothie::Metadata) -> PageMetadata
             doc.select("meta[http-equiv]")
                 .nodes()
                 .iter()
-                .find(|n| n.attr("http-equiv").is_some_and(|h| h.eq_ignore_ascii_case("content-language")))
+                .find(|n| {
+                    n.attr("http-equiv")
+                        .is_some_and(|h| h.eq_ignore_ascii_case("content-language"))
+                })
                 .and_then(|n| n.attr("content").map(|c| c.to_string()))
         })
         .or_else(|| meta(doc, &["og:locale", "language"]));
 
-    let declares_article = meta(doc, &["og:type"]).is_some_and(|t| t.eq_ignore_ascii_case("article"))
+    let declares_article = meta(doc, &["og:type"])
+        .is_some_and(|t| t.eq_ignore_ascii_case("article"))
         || json_ld.iter().any(|obj| {
             let types: Vec<&str> = match obj.get("@type") {
                 Some(Value::String(s)) => vec![s.as_str()],
                 Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
                 _ => vec![],
             };
-            types.iter().any(|t| t.ends_with("Article") || *t == "BlogPosting" || *t == "Report")
+            types
+                .iter()
+                .any(|t| t.ends_with("Article") || *t == "BlogPosting" || *t == "Report")
         });
 
     PageMetadata {
@@ -130,10 +176,15 @@ fn metas(doc: &Document, names: &[&str]) -> Vec<String> {
     for name in names {
         for node in nodes.nodes() {
             let matches = ["name", "property", "itemprop"].iter().any(|attr| {
-                node.attr(attr).is_some_and(|v| v.trim().eq_ignore_ascii_case(name))
+                node.attr(attr)
+                    .is_some_and(|v| v.trim().eq_ignore_ascii_case(name))
             });
             if matches {
-                if let Some(value) = node.attr("content").map(|c| collapse_whitespace(&c)).and_then(non_empty) {
+                if let Some(value) = node
+                    .attr("content")
+                    .map(|c| collapse_whitespace(&c))
+                    .and_then(non_empty)
+                {
                     found.push(value);
                 }
             }
@@ -211,8 +262,14 @@ fn non_empty(s: String) -> Option<String> {
 pub fn normalize_date(raw: &str) -> Option<String> {
     let t = raw.trim();
     let b = t.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
-    if digits(0..4) && b.get(4) == Some(&b'-') && digits(5..7) && b.get(7) == Some(&b'-') && digits(8..10) {
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    if digits(0..4)
+        && b.get(4) == Some(&b'-')
+        && digits(5..7)
+        && b.get(7) == Some(&b'-')
+        && digits(8..10)
+    {
         let rest = &t[10..];
         if rest.is_empty() || rest.starts_with('T') || rest.starts_with(' ') {
             return Some(t.replacen(' ', "T", 1).trim_end_matches('T').to_string());
@@ -259,7 +316,10 @@ mod tests {
 
     #[test]
     fn dates_are_iso_or_nothing() {
-        assert_eq!(normalize_date("2020-01-02 10:11"), Some("2020-01-02T10:11".into()));
+        assert_eq!(
+            normalize_date("2020-01-02 10:11"),
+            Some("2020-01-02T10:11".into())
+        );
         assert_eq!(normalize_date("20200102"), Some("2020-01-02".into()));
         assert_eq!(normalize_date("January 2, 2020"), None);
         assert_eq!(normalize_date("2020-01-0é"), None);

@@ -22,8 +22,8 @@ pub struct NestingStats {
 
 /// Elements with no content, never pushed on the stack.
 const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-    "source", "track", "wbr", "keygen", "frame", "basefont", "bgsound", "image",
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "keygen", "frame", "basefont", "bgsound", "image",
 ];
 
 /// Elements whose end tag may be left out, and the document skeleton.
@@ -34,7 +34,15 @@ const OPTIONAL_END: &[&str] = &[
 
 /// Elements whose content is raw text: markup inside them is not markup.
 const RAW_TEXT: &[&str] = &[
-    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "plaintext",
+    "script",
+    "style",
+    "textarea",
+    "title",
+    "xmp",
+    "iframe",
+    "noembed",
+    "noframes",
+    "plaintext",
 ];
 
 /// Returns the HTML with elements deeper than `max_depth` flattened, and what the scan saw.
@@ -208,7 +216,16 @@ mod tests {
 
     #[test]
     fn truncated_markup_does_not_panic() {
-        for html in ["<", "<div", "<!--", "</", "<script>", "<a href=\"", "<é>", "<div><"] {
+        for html in [
+            "<",
+            "<div",
+            "<!--",
+            "</",
+            "<script>",
+            "<a href=\"",
+            "<é>",
+            "<div><",
+        ] {
             let _ = flatten_deep_nesting(html, 0);
         }
     }

@@ -94,9 +94,17 @@ fn link_text_share(content: &Rendered) -> f64 {
 
 fn looks_like_error_title(title: &str) -> bool {
     let t = title.to_lowercase();
-    ["404", "not found", "page not found", "error", "access denied", "forbidden", "unavailable"]
-        .iter()
-        .any(|w| t.contains(w))
+    [
+        "404",
+        "not found",
+        "page not found",
+        "error",
+        "access denied",
+        "forbidden",
+        "unavailable",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
 }
 
 #[cfg(test)]
@@ -116,8 +124,8 @@ mod tests {
     fn link_lists_score_below_prose() {
         let prose_paragraph = "word ".repeat(60);
         let prose = Rendered {
-            text: vec![prose_paragraph.trim(); 8].join("\n\n"),
-            markdown: vec![prose_paragraph.trim(); 8].join("\n\n"),
+            text: [prose_paragraph.trim(); 8].join("\n\n"),
+            markdown: [prose_paragraph.trim(); 8].join("\n\n"),
             ..Rendered::default()
         };
         let links = Rendered {

@@ -25,9 +25,31 @@ const SKIPPED: &[&str] = &[
 
 /// Elements that start a new block of text.
 const BLOCKS: &[&str] = &[
-    "address", "article", "aside", "body", "center", "dd", "details", "dialog", "dir", "div",
-    "dl", "dt", "fieldset", "figcaption", "figure", "footer", "header", "hgroup", "html", "main",
-    "menu", "nav", "section", "summary", "caption",
+    "address",
+    "article",
+    "aside",
+    "body",
+    "center",
+    "dd",
+    "details",
+    "dialog",
+    "dir",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "header",
+    "hgroup",
+    "html",
+    "main",
+    "menu",
+    "nav",
+    "section",
+    "summary",
+    "caption",
 ];
 
 /// Renders a sequence of subtrees, in order, into one document.
@@ -55,9 +77,14 @@ enum Leave {
     Pre,
     Emphasis(&'static str),
     Code,
-    Link { href: Option<String>, md_start: usize },
+    Link {
+        href: Option<String>,
+        md_start: usize,
+    },
     TableCell,
-    TableRow { header: bool },
+    TableRow {
+        header: bool,
+    },
 }
 
 struct ListState {
@@ -159,7 +186,10 @@ impl<'u> Writer<'u> {
                 return Entered::Skip;
             }
             "ul" | "ol" => {
-                let start = node.attr("start").and_then(|s| s.trim().parse().ok()).unwrap_or(1);
+                let start = node
+                    .attr("start")
+                    .and_then(|s| s.trim().parse().ok())
+                    .unwrap_or(1);
                 self.lists.push(ListState {
                     ordered: name == "ol",
                     next_number: start,
@@ -228,7 +258,10 @@ impl<'u> Writer<'u> {
             }
             "img" => {
                 if let Some(src) = media_source(node).and_then(|s| self.resolve(&s)) {
-                    let alt = node.attr("alt").map(|a| collapse_whitespace(&a)).unwrap_or_default();
+                    let alt = node
+                        .attr("alt")
+                        .map(|a| collapse_whitespace(&a))
+                        .unwrap_or_default();
                     self.write_separator();
                     self.write(&format!("![{}]({})", escape_markdown(&alt), src), "");
                     push_unique(&mut self.out.media, src);
@@ -248,9 +281,10 @@ impl<'u> Writer<'u> {
             }
             "tr" => {
                 self.line_break();
-                let header = node.children_it(false).all(|c| {
-                    !c.is_element() || c.node_name().is_some_and(|n| n.as_ref() == "th")
-                }) && node.children_it(false).any(|c| c.is_element());
+                let header = node
+                    .children_it(false)
+                    .all(|c| !c.is_element() || c.node_name().is_some_and(|n| n.as_ref() == "th"))
+                    && node.children_it(false).any(|c| c.is_element());
                 self.write("|", "");
                 Leave::TableRow { header }
             }
@@ -312,11 +346,7 @@ impl<'u> Writer<'u> {
             Leave::TableCell => self.write(" |", ""),
             Leave::TableRow { header } => {
                 if header {
-                    let columns = self
-                        .current_line()
-                        .matches(" |")
-                        .count()
-                        .max(1);
+                    let columns = self.current_line().matches(" |").count().max(1);
                     self.line_break();
                     self.write(&"|---".repeat(columns), "");
                     self.write("|", "");
@@ -451,7 +481,13 @@ pub fn resolve_url(base: Option<&Url>, reference: &str) -> Option<String> {
 
 /// The URL an image or media element shows, including the lazy-loading attributes.
 fn media_source(node: &NodeRef<'_>) -> Option<String> {
-    const ATTRIBUTES: &[&str] = &["src", "data-src", "data-original", "data-lazy-src", "poster"];
+    const ATTRIBUTES: &[&str] = &[
+        "src",
+        "data-src",
+        "data-original",
+        "data-lazy-src",
+        "poster",
+    ];
     ATTRIBUTES
         .iter()
         .filter_map(|a| node.attr(a))
@@ -459,13 +495,20 @@ fn media_source(node: &NodeRef<'_>) -> Option<String> {
         .find(|v| !v.trim().is_empty() && !v.starts_with("data:"))
         .or_else(|| {
             let srcset = node.attr("srcset").or_else(|| node.attr("data-srcset"))?;
-            srcset.split(',').next()?.split_whitespace().next().map(str::to_string)
+            srcset
+                .split(',')
+                .next()?
+                .split_whitespace()
+                .next()
+                .map(str::to_string)
         })
 }
 
 fn is_hidden(node: &NodeRef<'_>) -> bool {
     node.has_attr("hidden")
-        || node.attr("aria-hidden").is_some_and(|v| v.as_ref() == "true")
+        || node
+            .attr("aria-hidden")
+            .is_some_and(|v| v.as_ref() == "true")
         || node.attr("style").is_some_and(|s| {
             let s = s.to_ascii_lowercase().replace(' ', "");
             s.contains("display:none") || s.contains("visibility:hidden")
@@ -483,8 +526,14 @@ fn code_language(pre: &NodeRef<'_>) -> String {
             .unwrap_or_default();
     classes
         .split_whitespace()
-        .find_map(|c| c.strip_prefix("language-").or_else(|| c.strip_prefix("lang-")))
-        .filter(|l| l.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-'))
+        .find_map(|c| {
+            c.strip_prefix("language-")
+                .or_else(|| c.strip_prefix("lang-"))
+        })
+        .filter(|l| {
+            l.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-')
+        })
         .unwrap_or_default()
         .to_string()
 }
@@ -551,9 +600,14 @@ mod tests {
         );
         assert_eq!(
             r.media,
-            vec!["https://cdn.example.org/dir/i.png", "https://cdn.example.org/dir/p.jpg"]
+            vec![
+                "https://cdn.example.org/dir/i.png",
+                "https://cdn.example.org/dir/p.jpg"
+            ]
         );
-        assert!(r.markdown.contains("![pic](https://cdn.example.org/dir/i.png)"));
+        assert!(r
+            .markdown
+            .contains("![pic](https://cdn.example.org/dir/i.png)"));
     }
 
     #[test]

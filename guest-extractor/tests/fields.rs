@@ -9,15 +9,36 @@ fn every_field_is_filled_on_a_real_article() {
     let page = corpus::page("4219d096");
     let doc = extract(&page.html, &page.url, &ExtractionMode::Article).unwrap();
     assert_eq!(doc.url, page.url);
-    assert!(doc.title.as_deref().unwrap().contains("Spiced Honey Pear Jam"), "{:?}", doc.title);
+    assert!(
+        doc.title
+            .as_deref()
+            .unwrap()
+            .contains("Spiced Honey Pear Jam"),
+        "{:?}",
+        doc.title
+    );
     assert_eq!(doc.byline.as_deref(), Some("Regan"));
-    assert!(doc.published_iso.as_deref().unwrap().starts_with("2017-12-06"));
-    assert!(doc.categories.iter().any(|c| c == "Recipes"), "{:?}", doc.categories);
+    assert!(doc
+        .published_iso
+        .as_deref()
+        .unwrap()
+        .starts_with("2017-12-06"));
+    assert!(
+        doc.categories.iter().any(|c| c == "Recipes"),
+        "{:?}",
+        doc.categories
+    );
     assert_eq!(doc.site_name.as_deref(), Some("The Anti-June Cleaver"));
     assert_eq!(doc.language.as_deref(), Some("en"));
     assert!(doc.description.as_deref().is_some_and(|d| !d.is_empty()));
-    assert!(doc.markdown.contains("\n- ") || doc.markdown.contains("\n1. "), "a list in markdown");
-    assert!(doc.markdown.lines().any(|l| l.starts_with('#')), "a heading in markdown");
+    assert!(
+        doc.markdown.contains("\n- ") || doc.markdown.contains("\n1. "),
+        "a list in markdown"
+    );
+    assert!(
+        doc.markdown.lines().any(|l| l.starts_with('#')),
+        "a heading in markdown"
+    );
     assert!(!doc.links.is_empty() && doc.links.iter().all(|l| l.starts_with("http")));
     assert!(!doc.media.is_empty() && doc.media.iter().all(|m| m.starts_with("http")));
     assert!(doc.word_count > 300, "{}", doc.word_count);
@@ -46,8 +67,18 @@ fn fields_are_filled_across_the_corpus() {
     assert!(share(&|d| d.description.is_some()) >= 0.8);
     assert!(share(&|d| !d.categories.is_empty()) >= 0.6);
     assert!(share(&|d| d.word_count >= 100) >= 0.95);
-    assert_eq!(share(&|d| d.links.iter().chain(&d.media).all(|u| url::Url::parse(u).is_ok())), 1.0);
-    assert!(share(&|d| d.quality_score >= 50) >= 0.9, "articles score as articles");
+    assert_eq!(
+        share(&|d| d
+            .links
+            .iter()
+            .chain(&d.media)
+            .all(|u| url::Url::parse(u).is_ok())),
+        1.0
+    );
+    assert!(
+        share(&|d| d.quality_score >= 50) >= 0.9,
+        "articles score as articles"
+    );
 }
 
 #[test]
@@ -96,18 +127,32 @@ fn custom_mode_extracts_what_the_selectors_match_in_order() {
 fn custom_mode_rejects_bad_selectors_with_a_clear_message() {
     let html = "<p>x</p>";
     let err = extract(html, "", &ExtractionMode::Custom(vec!["div[".into()])).unwrap_err();
-    assert!(matches!(&err, ExtractError::UnsupportedMode(m) if m.contains("div[")), "{err}");
+    assert!(
+        matches!(&err, ExtractError::UnsupportedMode(m) if m.contains("div[")),
+        "{err}"
+    );
     let err = extract(html, "", &ExtractionMode::Custom(vec![])).unwrap_err();
     assert_eq!(err.kind(), "unsupported-mode");
 }
 
 #[test]
 fn index_and_error_pages_score_low() {
-    let links: String = (0..40).map(|i| format!("<li><a href='/story/{i}'>Story number {i} headline</a></li>")).collect();
-    let index = format!("<html><head><title>News</title></head><body><ul>{links}</ul></body></html>");
+    let links: String = (0..40)
+        .map(|i| format!("<li><a href='/story/{i}'>Story number {i} headline</a></li>"))
+        .collect();
+    let index =
+        format!("<html><head><title>News</title></head><body><ul>{links}</ul></body></html>");
     let index = extract(&index, "https://example.com/", &ExtractionMode::Article).unwrap();
     let error = "<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The page you requested was not found.</p></body></html>";
     let error = extract(error, "https://example.com/x", &ExtractionMode::Article).unwrap();
-    assert!(index.quality_score <= 30, "index scored {}", index.quality_score);
-    assert!(error.quality_score <= 10, "error page scored {}", error.quality_score);
+    assert!(
+        index.quality_score <= 30,
+        "index scored {}",
+        index.quality_score
+    );
+    assert!(
+        error.quality_score <= 10,
+        "error page scored {}",
+        error.quality_score
+    );
 }

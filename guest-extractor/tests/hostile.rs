@@ -5,7 +5,9 @@ use riptide_extractor::{extract, extract_with_stats, ExtractError, ExtractionMod
 const URL: &str = "https://example.com/";
 
 fn kind_of(html: &str) -> &'static str {
-    extract(html, URL, &ExtractionMode::Article).unwrap_err().kind()
+    extract(html, URL, &ExtractionMode::Article)
+        .unwrap_err()
+        .kind()
 }
 
 #[test]
@@ -20,13 +22,19 @@ fn binary_bytes_are_invalid_html() {
     png.extend((0..4000u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8));
     let text = String::from_utf8_lossy(&png);
     let err = extract(&text, URL, &ExtractionMode::Article).unwrap_err();
-    assert!(matches!(&err, ExtractError::InvalidHtml(m) if m.contains("binary")), "{err}");
+    assert!(
+        matches!(&err, ExtractError::InvalidHtml(m) if m.contains("binary")),
+        "{err}"
+    );
 }
 
 #[test]
 fn plain_text_is_invalid_html() {
     let err = extract("just words, no markup at all", URL, &ExtractionMode::Full).unwrap_err();
-    assert!(matches!(&err, ExtractError::InvalidHtml(m) if m.contains("no HTML markup")), "{err}");
+    assert!(
+        matches!(&err, ExtractError::InvalidHtml(m) if m.contains("no HTML markup")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -36,26 +44,43 @@ fn invalid_utf8_is_replaced_not_fatal() {
     bytes.extend(b" au lait and more words here</p></body></html>");
     let html = String::from_utf8_lossy(&bytes);
     let doc = extract(&html, URL, &ExtractionMode::Full).unwrap();
-    assert!(doc.text.contains("caf\u{FFFD}\u{FFFD} au lait"), "{}", doc.text);
+    assert!(
+        doc.text.contains("caf\u{FFFD}\u{FFFD} au lait"),
+        "{}",
+        doc.text
+    );
 }
 
 #[test]
 fn a_page_over_the_size_cap_is_a_resource_limit() {
-    let limits = Limits { max_input_bytes: 1024, ..Limits::default() };
+    let limits = Limits {
+        max_input_bytes: 1024,
+        ..Limits::default()
+    };
     let html = format!("<p>{}</p>", "x".repeat(2048));
     let err = extract_with_stats(&html, URL, &ExtractionMode::Article, &limits).unwrap_err();
-    assert!(matches!(&err, ExtractError::ResourceLimit(m) if m.contains("1024")), "{err}");
+    assert!(
+        matches!(&err, ExtractError::ResourceLimit(m) if m.contains("1024")),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_hundred_thousand_nested_divs_do_not_overflow_the_stack() {
     let depth = 100_000;
-    let html = format!("<html><body>{}deepest words{}</body></html>", "<div>".repeat(depth), "</div>".repeat(depth));
+    let html = format!(
+        "<html><body>{}deepest words{}</body></html>",
+        "<div>".repeat(depth),
+        "</div>".repeat(depth)
+    );
     for mode in [ExtractionMode::Article, ExtractionMode::Full] {
         let (doc, stats) = extract_with_stats(&html, URL, &mode, &Limits::default()).unwrap();
         assert!(doc.text.contains("deepest words"), "{mode:?}: {}", doc.text);
         assert_eq!(stats.max_depth as usize, depth);
-        assert_eq!(stats.flattened_nodes as usize, depth - riptide_extractor::DEFAULT_MAX_DEPTH);
+        assert_eq!(
+            stats.flattened_nodes as usize,
+            depth - riptide_extractor::DEFAULT_MAX_DEPTH
+        );
     }
 }
 
@@ -70,6 +95,11 @@ fn unclosed_and_misnested_tags_still_extract() {
 
 #[test]
 fn relative_urls_without_a_page_url_are_dropped_not_fatal() {
-    let doc = extract("<p><a href='/x'>link</a> <a href='https://a.example/'>abs</a></p>", "not a url", &ExtractionMode::Full).unwrap();
+    let doc = extract(
+        "<p><a href='/x'>link</a> <a href='https://a.example/'>abs</a></p>",
+        "not a url",
+        &ExtractionMode::Full,
+    )
+    .unwrap();
     assert_eq!(doc.links, vec!["https://a.example/"]);
 }

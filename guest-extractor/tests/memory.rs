@@ -37,11 +37,23 @@ fn a_20_mb_page_stays_within_bounded_memory() {
 
     let before = CURRENT.load(Ordering::Relaxed);
     PEAK.store(before, Ordering::Relaxed);
-    let (doc, stats) = extract_with_stats(&html, "https://example.com/", &ExtractionMode::Article, &Limits::default()).unwrap();
+    let (doc, stats) = extract_with_stats(
+        &html,
+        "https://example.com/",
+        &ExtractionMode::Article,
+        &Limits::default(),
+    )
+    .unwrap();
     let peak = PEAK.load(Ordering::Relaxed) - before;
 
     assert_eq!(stats.input_bytes as usize, input);
     assert!(doc.word_count > 1_000_000, "{}", doc.word_count);
-    eprintln!("input {input} bytes, peak extra heap {peak} bytes ({:.1}x input)", peak as f64 / input as f64);
-    assert!(peak < 40 * input, "peak heap {peak} bytes for a {input}-byte page");
+    eprintln!(
+        "input {input} bytes, peak extra heap {peak} bytes ({:.1}x input)",
+        peak as f64 / input as f64
+    );
+    assert!(
+        peak < 40 * input,
+        "peak heap {peak} bytes for a {input}-byte page"
+    );
 }

@@ -14,12 +14,16 @@ pub fn dir() -> PathBuf {
 }
 
 pub fn page(id: &str) -> Page {
-    all().into_iter().find(|p| p.id.starts_with(id)).expect("page in the dev corpus")
+    all()
+        .into_iter()
+        .find(|p| p.id.starts_with(id))
+        .expect("page in the dev corpus")
 }
 
 pub fn all() -> Vec<Page> {
     let truth: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(dir().join("ground-truth.json")).expect("dev corpus ground truth (../shared/corpus/dev)"),
+        &std::fs::read(dir().join("ground-truth.json"))
+            .expect("dev corpus ground truth (../shared/corpus/dev)"),
     )
     .expect("ground truth is JSON");
     let mut pages: Vec<Page> = truth
@@ -27,9 +31,12 @@ pub fn all() -> Vec<Page> {
         .expect("ground truth is an object")
         .iter()
         .map(|(id, entry)| {
-            let file = std::fs::File::open(dir().join("html").join(format!("{id}.html.gz"))).expect("page file");
+            let file = std::fs::File::open(dir().join("html").join(format!("{id}.html.gz")))
+                .expect("page file");
             let mut bytes = Vec::new();
-            flate2::read::GzDecoder::new(file).read_to_end(&mut bytes).expect("gzip");
+            flate2::read::GzDecoder::new(file)
+                .read_to_end(&mut bytes)
+                .expect("gzip");
             Page {
                 id: id.clone(),
                 url: entry["url"].as_str().unwrap_or_default().to_string(),

@@ -1,12 +1,21 @@
-//! `riptide-worker extract`: runs HTML files through the extractor and prints JSON lines,
-//! for people debugging a page and for the quality harness.
+//! `riptide-worker extract`: runs HTML files through the extractor (sandboxed by default)
+//! and prints one JSON line per file, for people debugging a page and for the quality
+//! harness. With `--stats`, each line carries what the extraction cost and a last line
+//! summarizes the run.
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use riptide_extractor::{ExtractError, ExtractedDoc, ExtractionMode, Limits};
+use riptide_extractor::{ExtractError, ExtractedDoc, ExtractionMode};
+use riptide_worker::breaker::Breaker;
+use riptide_worker::config::WorkerConfig;
+use riptide_worker::extraction::{Extractor, Stats};
+use riptide_worker::metrics::Metrics;
+use riptide_worker::sandbox::Sandbox;
 use serde::Serialize;
 
 #[derive(Debug, Args)]
@@ -20,9 +29,12 @@ pub struct ExtractArgs {
     /// The page's URL, for resolving relative links (default: file:// of the path).
     #[arg(long, value_name = "U")]
     url: Option<String>,
-    /// Which extractor runs the page.
-    #[arg(long, value_enum, default_value_t = EngineArg::Native)]
+    /// Which extractor runs the pages.
+    #[arg(long, value_enum, default_value_t = EngineArg::Wasm)]
     engine: EngineArg,
+    /// Add `stats` to each line and a final `summary` line.
+    #[arg(long)]
+    stats: bool,
     /// HTML files; `-` reads standard input.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
@@ -36,8 +48,11 @@ enum ModeArg {
     Custom,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum EngineArg {
+    /// The component in the Wasmtime sandbox, with the native fallback behind the breaker.
+    Wasm,
+    /// The extractor compiled into this binary.
     Native,
 }
 
@@ -47,6 +62,8 @@ struct Line<'a> {
     path: String,
     #[serde(flatten)]
     outcome: Outcome<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stats: Option<&'a Stats>,
 }
 
 #[derive(Serialize)]
@@ -56,52 +73,104 @@ enum Outcome<'a> {
     Error { error: &'a ExtractError },
 }
 
-pub fn run(args: ExtractArgs) -> anyhow::Result<()> {
+#[derive(Serialize, Default)]
+struct Summary {
+    pages: usize,
+    failures: BTreeMap<&'static str, usize>,
+    engines: BTreeMap<&'static str, usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    component_load_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aot_cache: Option<&'static str>,
+    total_processing_time_us: u64,
+    max_fuel_consumed: u64,
+    max_peak_memory_bytes: u64,
+}
+
+pub fn run(args: ExtractArgs, config: WorkerConfig) -> anyhow::Result<()> {
     let mode = match args.mode {
         ModeArg::Article => ExtractionMode::Article,
         ModeArg::Full => ExtractionMode::Full,
         ModeArg::Metadata => ExtractionMode::Metadata,
         ModeArg::Custom => ExtractionMode::Custom(args.selectors.clone()),
     };
+    let metrics = Arc::new(Metrics::new()?);
+    let extractor = match args.engine {
+        EngineArg::Native => Extractor::native(config.native.clone(), metrics),
+        EngineArg::Wasm => {
+            let sandbox = Sandbox::new(config.wasm.clone()).context("starting the sandbox")?;
+            Extractor::sandboxed(
+                sandbox,
+                Breaker::new(config.breaker.clone()),
+                config.native.clone(),
+                metrics,
+            )
+        }
+    };
+
+    let mut summary = Summary::default();
+    if let Some(sandbox) = extractor.sandbox() {
+        let load = sandbox.load_report();
+        summary.component_load_ms = Some(load.component_load_ms);
+        summary.aot_cache = Some(load.aot_cache.as_str());
+    }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for path in &args.files {
         let html = read_input(path)?;
         let url = args.url.clone().unwrap_or_else(|| file_url(path));
-        let result = match args.engine {
-            EngineArg::Native => riptide_extractor::extract_with_stats(&html, &url, &mode, &Limits::default())
-                .map(|(doc, _)| doc),
-        };
-        let outcome = match &result {
+        let extraction = extractor.extract(&html, &url, &mode);
+        summary.pages += 1;
+        *summary
+            .engines
+            .entry(extraction.stats.engine.as_str())
+            .or_default() += 1;
+        summary.total_processing_time_us += extraction.stats.processing_time_us;
+        summary.max_fuel_consumed = summary
+            .max_fuel_consumed
+            .max(extraction.stats.fuel_consumed);
+        summary.max_peak_memory_bytes = summary
+            .max_peak_memory_bytes
+            .max(extraction.stats.peak_memory_bytes);
+        let outcome = match &extraction.result {
             Ok(doc) => Outcome::Doc(doc),
-            Err(error) => Outcome::Error { error },
+            Err(error) => {
+                *summary.failures.entry(error.kind()).or_default() += 1;
+                Outcome::Error { error }
+            }
         };
-        let line = Line { path: path.display().to_string(), outcome };
+        let line = Line {
+            path: path.display().to_string(),
+            outcome,
+            stats: args.stats.then_some(&extraction.stats),
+        };
         serde_json::to_writer(&mut out, &line)?;
         out.write_all(b"\n")?;
         out.flush()?;
+    }
+    if args.stats {
+        serde_json::to_writer(&mut out, &serde_json::json!({ "summary": summary }))?;
+        out.write_all(b"\n")?;
     }
     Ok(())
 }
 
 /// Reads a file (or stdin for `-`) as text, replacing invalid UTF-8 rather than failing.
-fn read_input(path: &PathBuf) -> anyhow::Result<String> {
+fn read_input(path: &Path) -> anyhow::Result<String> {
     let mut bytes = Vec::new();
     if path.as_os_str() == "-" {
-        std::io::stdin().read_to_end(&mut bytes).context("reading standard input")?;
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("reading standard input")?;
     } else {
         bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     }
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-fn file_url(path: &PathBuf) -> String {
+fn file_url(path: &Path) -> String {
     std::path::absolute(path)
         .ok()
-        .and_then(|p| url_from_path(&p))
+        .and_then(|p| p.to_str().map(|p| format!("file://{p}")))
         .unwrap_or_default()
-}
-
-fn url_from_path(path: &std::path::Path) -> Option<String> {
-    Some(format!("file://{}", path.to_str()?))
 }

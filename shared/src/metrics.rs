@@ -1,0 +1,29 @@
+//! Prometheus metric names. Dashboards and alert rules in `ops/` use exactly these; a test
+//! scrapes the running binaries and checks them against what `ops/` refers to.
+
+/// Jobs (or local extractions) finished, by `outcome` (`done`, `failed`, `resource-limit`, ...).
+pub const JOBS_TOTAL: &str = "riptide_jobs_total";
+/// Seconds from handing a page to the extractor until its result, by `engine`.
+pub const EXTRACTION_SECONDS: &str = "riptide_extraction_seconds";
+/// Fuel units one sandboxed extraction consumed.
+pub const FUEL_CONSUMED: &str = "riptide_sandbox_fuel_consumed";
+/// Largest linear memory one sandboxed extraction reached, in bytes.
+pub const PEAK_MEMORY_BYTES: &str = "riptide_sandbox_peak_memory_bytes";
+/// Sandbox instances running right now.
+pub const INSTANCES_IN_USE: &str = "riptide_sandbox_instances_in_use";
+/// Configured upper bound of concurrent sandbox instances.
+pub const INSTANCES_MAX: &str = "riptide_sandbox_instances_max";
+/// Memory growth requests the sandbox denied.
+pub const MEMORY_GROWTH_DENIED_TOTAL: &str = "riptide_sandbox_memory_growth_denied_total";
+/// Sandbox failures, by `reason` (`fuel`, `deadline`, `memory`, `trap`, `instantiate`, ...).
+pub const SANDBOX_FAILURES_TOTAL: &str = "riptide_sandbox_failures_total";
+/// Circuit breaker state: 0 closed, 1 open, 2 half-open.
+pub const BREAKER_STATE: &str = "riptide_breaker_state";
+/// Times the breaker opened.
+pub const BREAKER_TRIPS_TOTAL: &str = "riptide_breaker_trips_total";
+/// Pages extracted natively because the breaker was open.
+pub const FALLBACK_TOTAL: &str = "riptide_native_fallback_total";
+/// Seconds from process start until the sandbox was ready to extract.
+pub const COLD_START_SECONDS: &str = "riptide_sandbox_cold_start_seconds";
+/// AOT cache lookups, by `result` (`hit`, `miss`).
+pub const AOT_CACHE_TOTAL: &str = "riptide_aot_cache_total";

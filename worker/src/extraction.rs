@@ -1,0 +1,230 @@
+//! Routes each page to the sandbox or, while the circuit breaker is open, to the native
+//! extractor, and records what happened in the metrics.
+//!
+//! Failure routing: a page that exhausts its own fuel, time or memory gets `resource-limit`
+//! and is not retried natively (it would run unbounded there); the sandbox worked, so the
+//! breaker counts it as healthy. A failure of the sandbox itself (trap, instantiation) feeds
+//! the breaker, and that page is extracted natively so it is not lost.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Instant;
+
+use riptide_extractor::{ExtractError, ExtractedDoc, ExtractionMode, Limits};
+use serde::Serialize;
+
+use crate::breaker::{Breaker, Route};
+use crate::config::NativeConfig;
+use crate::metrics::Metrics;
+use crate::sandbox::{Sandbox, SandboxError};
+
+/// Which extractor produced a result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Engine {
+    /// The component in the sandbox.
+    Wasm,
+    /// The native extractor, because the sandbox was failing.
+    NativeFallback,
+    /// The native extractor, by choice (`--engine native`).
+    Native,
+}
+
+impl Engine {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Wasm => "wasm",
+            Self::NativeFallback => "native-fallback",
+            Self::Native => "native",
+        }
+    }
+}
+
+/// What one extraction cost.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Stats {
+    pub processing_time_us: u64,
+    pub fuel_consumed: u64,
+    pub peak_memory_bytes: u64,
+    pub engine: Engine,
+}
+
+/// The result of one page.
+#[derive(Debug)]
+pub struct Extraction {
+    pub result: Result<ExtractedDoc, ExtractError>,
+    pub stats: Stats,
+}
+
+pub struct Extractor {
+    sandbox: Option<Sandbox>,
+    breaker: Breaker,
+    native: NativeConfig,
+    metrics: Arc<Metrics>,
+}
+
+impl Extractor {
+    /// An extractor that uses the sandbox, with the native fallback behind the breaker.
+    pub fn sandboxed(
+        sandbox: Sandbox,
+        breaker: Breaker,
+        native: NativeConfig,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        metrics
+            .instances_max
+            .set(i64::from(sandbox.config().max_instances));
+        let load = sandbox.load_report();
+        metrics
+            .cold_start_seconds
+            .set(load.component_load_ms / 1000.0);
+        metrics
+            .aot_cache
+            .with_label_values(&[load.aot_cache.as_str()])
+            .inc();
+        Self {
+            sandbox: Some(sandbox),
+            breaker,
+            native,
+            metrics,
+        }
+    }
+
+    /// An extractor that runs natively only.
+    pub fn native(native: NativeConfig, metrics: Arc<Metrics>) -> Self {
+        Self {
+            sandbox: None,
+            breaker: Breaker::new(Default::default()),
+            native,
+            metrics,
+        }
+    }
+
+    pub fn sandbox(&self) -> Option<&Sandbox> {
+        self.sandbox.as_ref()
+    }
+
+    pub fn breaker(&self) -> &Breaker {
+        &self.breaker
+    }
+
+    /// Extracts one page (blocking: call from a blocking thread in async code).
+    pub fn extract(&self, html: &str, url: &str, mode: &ExtractionMode) -> Extraction {
+        let extraction = match &self.sandbox {
+            None => self.extract_natively(html, url, mode, Engine::Native),
+            Some(sandbox) => match self.breaker.route() {
+                Route::Fallback => self.extract_natively(html, url, mode, Engine::NativeFallback),
+                Route::Sandbox => self.extract_sandboxed(sandbox, html, url, mode),
+            },
+        };
+        self.update_breaker_metrics();
+        let stats = &extraction.stats;
+        self.metrics
+            .extraction_seconds
+            .with_label_values(&[stats.engine.as_str()])
+            .observe(stats.processing_time_us as f64 / 1e6);
+        extraction
+    }
+
+    fn extract_sandboxed(
+        &self,
+        sandbox: &Sandbox,
+        html: &str,
+        url: &str,
+        mode: &ExtractionMode,
+    ) -> Extraction {
+        self.metrics.instances_in_use.inc();
+        let outcome = sandbox.extract(html, url, mode);
+        self.metrics.instances_in_use.dec();
+        match outcome {
+            Ok(run) => {
+                self.breaker.record(false);
+                self.metrics
+                    .fuel_consumed
+                    .observe(run.stats.fuel_consumed as f64);
+                self.metrics
+                    .peak_memory_bytes
+                    .observe(run.stats.peak_memory_bytes as f64);
+                Extraction {
+                    result: run.result.map(|(doc, _)| doc),
+                    stats: Stats {
+                        processing_time_us: run.stats.processing_time_us,
+                        fuel_consumed: run.stats.fuel_consumed,
+                        peak_memory_bytes: run.stats.peak_memory_bytes,
+                        engine: Engine::Wasm,
+                    },
+                }
+            }
+            Err(error) => {
+                self.metrics
+                    .sandbox_failures
+                    .with_label_values(&[error.reason()])
+                    .inc();
+                if let SandboxError::MemoryLimit { denied, .. } = &error {
+                    self.metrics.memory_growth_denied.inc_by(u64::from(*denied));
+                }
+                if error.is_page_resource_limit() {
+                    self.breaker.record(false);
+                    return Extraction {
+                        result: Err(ExtractError::ResourceLimit(error.to_string())),
+                        stats: Stats {
+                            processing_time_us: 0,
+                            fuel_consumed: 0,
+                            peak_memory_bytes: 0,
+                            engine: Engine::Wasm,
+                        },
+                    };
+                }
+                tracing::warn!(error = %error, url, "sandbox failure; extracting this page natively");
+                self.breaker.record(true);
+                self.extract_natively(html, url, mode, Engine::NativeFallback)
+            }
+        }
+    }
+
+    fn extract_natively(
+        &self,
+        html: &str,
+        url: &str,
+        mode: &ExtractionMode,
+        engine: Engine,
+    ) -> Extraction {
+        if engine == Engine::NativeFallback {
+            self.metrics.fallback.inc();
+        }
+        let started = Instant::now();
+        let limits = Limits {
+            max_input_bytes: self.native.max_input_bytes,
+            ..Limits::default()
+        };
+        // The extractor returns errors rather than panicking; this guards the worker against
+        // a bug all the same, as the sandbox would.
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            riptide_extractor::extract_with_stats(html, url, mode, &limits)
+        }))
+        .unwrap_or_else(|_| {
+            Err(ExtractError::InternalError(
+                "the native extractor panicked on this page".into(),
+            ))
+        });
+        Extraction {
+            result: result.map(|(doc, _)| doc),
+            stats: Stats {
+                processing_time_us: u64::try_from(started.elapsed().as_micros())
+                    .unwrap_or(u64::MAX),
+                fuel_consumed: 0,
+                peak_memory_bytes: 0,
+                engine,
+            },
+        }
+    }
+
+    fn update_breaker_metrics(&self) {
+        self.metrics.breaker_state.set(self.breaker.state() as i64);
+        let trips = self.breaker.trips();
+        let counted = self.metrics.breaker_trips.get();
+        if trips > counted {
+            self.metrics.breaker_trips.inc_by(trips - counted);
+        }
+    }
+}

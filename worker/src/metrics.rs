@@ -1,0 +1,114 @@
+//! The worker's Prometheus metrics, registered once in their own registry. Names come from
+//! `riptide_shared::metrics`, the one list dashboards and alerts are checked against.
+
+use prometheus::{
+    exponential_buckets, Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter,
+    IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
+use riptide_shared::metrics as names;
+
+pub struct Metrics {
+    registry: Registry,
+    pub jobs: IntCounterVec,
+    pub extraction_seconds: HistogramVec,
+    pub fuel_consumed: Histogram,
+    pub peak_memory_bytes: Histogram,
+    pub instances_in_use: IntGauge,
+    pub instances_max: IntGauge,
+    pub memory_growth_denied: IntCounter,
+    pub sandbox_failures: IntCounterVec,
+    pub breaker_state: IntGauge,
+    pub breaker_trips: IntCounter,
+    pub fallback: IntCounter,
+    pub cold_start_seconds: Gauge,
+    pub aot_cache: IntCounterVec,
+}
+
+impl Metrics {
+    pub fn new() -> prometheus::Result<Self> {
+        let registry = Registry::new();
+        let metrics = Self {
+            jobs: IntCounterVec::new(
+                Opts::new(names::JOBS_TOTAL, "Jobs finished, by outcome"),
+                &["outcome"],
+            )?,
+            extraction_seconds: HistogramVec::new(
+                HistogramOpts::new(names::EXTRACTION_SECONDS, "Extraction latency, by engine")
+                    .buckets(exponential_buckets(0.0005, 2.0, 16)?),
+                &["engine"],
+            )?,
+            fuel_consumed: Histogram::with_opts(
+                HistogramOpts::new(
+                    names::FUEL_CONSUMED,
+                    "Fuel consumed per sandboxed extraction",
+                )
+                .buckets(exponential_buckets(1e6, 2.0, 14)?),
+            )?,
+            peak_memory_bytes: Histogram::with_opts(
+                HistogramOpts::new(
+                    names::PEAK_MEMORY_BYTES,
+                    "Peak linear memory per sandboxed extraction",
+                )
+                .buckets(exponential_buckets(1_048_576.0, 2.0, 8)?),
+            )?,
+            instances_in_use: IntGauge::new(names::INSTANCES_IN_USE, "Sandbox instances running")?,
+            instances_max: IntGauge::new(
+                names::INSTANCES_MAX,
+                "Configured sandbox instance limit",
+            )?,
+            memory_growth_denied: IntCounter::new(
+                names::MEMORY_GROWTH_DENIED_TOTAL,
+                "Denied memory growth requests",
+            )?,
+            sandbox_failures: IntCounterVec::new(
+                Opts::new(names::SANDBOX_FAILURES_TOTAL, "Sandbox failures, by reason"),
+                &["reason"],
+            )?,
+            breaker_state: IntGauge::new(
+                names::BREAKER_STATE,
+                "Circuit breaker: 0 closed, 1 open, 2 half-open",
+            )?,
+            breaker_trips: IntCounter::new(names::BREAKER_TRIPS_TOTAL, "Times the breaker opened")?,
+            fallback: IntCounter::new(
+                names::FALLBACK_TOTAL,
+                "Pages extracted natively while the breaker was open",
+            )?,
+            cold_start_seconds: Gauge::new(
+                names::COLD_START_SECONDS,
+                "Time until the sandbox was ready",
+            )?,
+            aot_cache: IntCounterVec::new(
+                Opts::new(names::AOT_CACHE_TOTAL, "AOT cache lookups, by result"),
+                &["result"],
+            )?,
+            registry,
+        };
+        let r = &metrics.registry;
+        r.register(Box::new(metrics.jobs.clone()))?;
+        r.register(Box::new(metrics.extraction_seconds.clone()))?;
+        r.register(Box::new(metrics.fuel_consumed.clone()))?;
+        r.register(Box::new(metrics.peak_memory_bytes.clone()))?;
+        r.register(Box::new(metrics.instances_in_use.clone()))?;
+        r.register(Box::new(metrics.instances_max.clone()))?;
+        r.register(Box::new(metrics.memory_growth_denied.clone()))?;
+        r.register(Box::new(metrics.sandbox_failures.clone()))?;
+        r.register(Box::new(metrics.breaker_state.clone()))?;
+        r.register(Box::new(metrics.breaker_trips.clone()))?;
+        r.register(Box::new(metrics.fallback.clone()))?;
+        r.register(Box::new(metrics.cold_start_seconds.clone()))?;
+        r.register(Box::new(metrics.aot_cache.clone()))?;
+        Ok(metrics)
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        // Encoding into a Vec cannot fail for well-formed metrics.
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buf);
+        String::from_utf8_lossy(&buf).into_owned()
+    }
+}

@@ -1,0 +1,115 @@
+//! The AOT cache: the component is compiled once per (component, Wasmtime version and
+//! configuration) and the native artifact is kept on disk, so a worker starts in
+//! milliseconds instead of spending hundreds compiling.
+//!
+//! Artifacts load with `Component::deserialize_file` (memory-mapped, no copy), which trusts
+//! its input completely, so every artifact is stored
+//! with a BLAKE3 checksum beside it and is verified before loading; a corrupt, truncated or
+//! incompatible artifact is rebuilt, never loaded.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use wasmtime::component::Component;
+use wasmtime::error::Context;
+use wasmtime::Engine;
+
+/// Whether the precompiled component came from the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CacheOutcome {
+    Hit,
+    Miss,
+    Disabled,
+}
+
+impl CacheOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hit => "hit",
+            Self::Miss => "miss",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+/// Loads the component from the cache when a verified artifact exists, otherwise compiles
+/// it and stores the artifact. An empty `cache_dir` disables the cache.
+pub fn load(
+    engine: &Engine,
+    wasm: &[u8],
+    cache_dir: &Path,
+) -> wasmtime::Result<(Component, CacheOutcome)> {
+    if cache_dir.as_os_str().is_empty() {
+        let component = Component::new(engine, wasm).context("compiling the component")?;
+        return Ok((component, CacheOutcome::Disabled));
+    }
+    let artifact = artifact_path(engine, wasm, cache_dir);
+    if let Some(component) = load_verified(engine, &artifact) {
+        return Ok((component, CacheOutcome::Hit));
+    }
+    let compiled = engine
+        .precompile_component(wasm)
+        .context("compiling the component")?;
+    if let Err(e) = store(&artifact, &compiled) {
+        tracing::warn!(path = %artifact.display(), error = %e, "cannot write the AOT cache; continuing without it");
+    }
+    // SAFETY: the bytes were produced by this engine's `precompile_component` just now.
+    let component = unsafe { Component::deserialize(engine, &compiled) }
+        .context("loading the compiled component")?;
+    Ok((component, CacheOutcome::Miss))
+}
+
+/// `<dir>/<component hash>-<engine hash>.cwasm`: a new component, Wasmtime version or
+/// engine configuration gets a new file.
+pub fn artifact_path(engine: &Engine, wasm: &[u8], cache_dir: &Path) -> PathBuf {
+    let component_hash = blake3::hash(wasm).to_hex();
+    // DefaultHasher::new() has fixed keys: stable for a given build of this binary, which
+    // is all the key needs (another build may carry another Wasmtime).
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    env!("CARGO_PKG_VERSION").hash(&mut hasher);
+    cache_dir.join(format!(
+        "{}-{:016x}.cwasm",
+        &component_hash[..32],
+        hasher.finish()
+    ))
+}
+
+fn checksum_path(artifact: &Path) -> PathBuf {
+    artifact.with_extension("cwasm.blake3")
+}
+
+fn load_verified(engine: &Engine, artifact: &Path) -> Option<Component> {
+    let expected = std::fs::read_to_string(checksum_path(artifact)).ok()?;
+    let bytes = std::fs::read(artifact).ok()?;
+    if blake3::hash(&bytes).to_hex().as_str() != expected.trim() {
+        tracing::warn!(path = %artifact.display(), "AOT artifact does not match its checksum; rebuilding");
+        return None;
+    }
+    // SAFETY: the file is byte-for-byte what this cache wrote (checksum verified above), and
+    // its name carries the engine's compatibility hash; deserialize still checks the
+    // Wasmtime version and configuration recorded in the artifact and fails on a mismatch.
+    match unsafe { Component::deserialize_file(engine, artifact) } {
+        Ok(component) => Some(component),
+        Err(e) => {
+            tracing::warn!(path = %artifact.display(), error = %e, "AOT artifact rejected; rebuilding");
+            None
+        }
+    }
+}
+
+/// Writes atomically (temporary file, then rename), the checksum last: a reader never sees
+/// a checksum for an incomplete artifact.
+fn store(artifact: &Path, compiled: &[u8]) -> wasmtime::Result<()> {
+    let dir = artifact.parent().context("cache path has no directory")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let tmp = artifact.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, compiled)?;
+    std::fs::rename(&tmp, artifact)?;
+    let checksum = checksum_path(artifact);
+    let tmp = checksum.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, blake3::hash(compiled).to_hex().as_bytes())?;
+    std::fs::rename(&tmp, checksum)?;
+    Ok(())
+}

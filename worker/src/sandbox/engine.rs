@@ -1,0 +1,86 @@
+//! The Wasmtime engine configuration, and the epoch ticker that makes deadlines fire.
+
+use std::time::Duration;
+
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+
+use super::SandboxConfig;
+
+/// Core instances, memories and tables one extractor instance may use. The component that
+/// `wasm-component-ld` emits has one main core module plus small shim modules.
+const CORE_INSTANCES_PER_COMPONENT: u32 = 8;
+const MEMORIES_PER_COMPONENT: u32 = 2;
+const TABLES_PER_COMPONENT: u32 = 4;
+/// Pool slots beyond `max_instances`, for health checks running beside a full pool.
+const SPARE_SLOTS: u32 = 2;
+
+/// Builds the engine: fuel, epoch interruption, copy-on-write memory images and, when the
+/// address space allows it, the pooling allocator. Returns whether pooling is in use.
+pub fn build(config: &SandboxConfig) -> wasmtime::Result<(Engine, bool)> {
+    if config.pooling {
+        match Engine::new(&wasmtime_config(config, true)) {
+            Ok(engine) => {
+                start_epoch_ticker(&engine, config.epoch_tick_ms);
+                return Ok((engine, true));
+            }
+            // Like Spin: a machine that cannot reserve the pool's address space (a small
+            // ulimit -v, 32-bit) still runs, with the on-demand allocator.
+            Err(e) => {
+                tracing::warn!(error = %e, "pooling allocator unavailable, using on-demand allocation")
+            }
+        }
+    }
+    let engine = Engine::new(&wasmtime_config(config, false))?;
+    start_epoch_ticker(&engine, config.epoch_tick_ms);
+    Ok((engine, false))
+}
+
+/// The `wasmtime::Config` for these settings. A precompiled artifact only loads into an
+/// engine with the same configuration, so the AOT cache key is derived from it.
+pub fn wasmtime_config(config: &SandboxConfig, pooling: bool) -> Config {
+    let mut wasmtime = Config::new();
+    wasmtime
+        .consume_fuel(true)
+        .epoch_interruption(true)
+        .memory_init_cow(true)
+        .cranelift_opt_level(OptLevel::Speed)
+        .parallel_compilation(true);
+    if pooling {
+        let slots = config.max_instances.saturating_add(SPARE_SLOTS);
+        let mut pool = PoolingAllocationConfig::default();
+        // Each memory slot reserves `memory_reservation` (4 GiB by default) of virtual
+        // address space plus guard pages, so 10 slots take about 40 GiB of address space
+        // (not memory): that reservation is what lets compiled code skip bounds checks.
+        pool.total_component_instances(slots)
+            .total_core_instances(slots.saturating_mul(CORE_INSTANCES_PER_COMPONENT))
+            .total_memories(slots.saturating_mul(MEMORIES_PER_COMPONENT))
+            .total_tables(slots.saturating_mul(TABLES_PER_COMPONENT))
+            .max_memory_size(
+                usize::try_from(config.max_memory_mb.saturating_mul(1024 * 1024))
+                    .unwrap_or(usize::MAX),
+            )
+            // Keep a few slots' pages warm, so reuse does not fault every page in again.
+            .max_unused_warm_slots(config.max_instances);
+        wasmtime.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
+    wasmtime
+}
+
+/// Advances the engine's epoch every `tick_ms`. The thread holds only a weak reference and
+/// ends when the engine is dropped: no leaked thread, no global.
+fn start_epoch_ticker(engine: &Engine, tick_ms: u64) {
+    let weak = engine.weak();
+    let tick = Duration::from_millis(tick_ms.max(1));
+    let spawned = std::thread::Builder::new()
+        .name("riptide-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(tick);
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the epoch ticker: deadlines will not fire");
+    }
+}

@@ -1,0 +1,373 @@
+//! The Wasmtime sandbox that runs the extractor component.
+//!
+//! One [`wasmtime::Engine`] tuned for fast instantiation (pooling allocator, copy-on-write
+//! memory images), one `InstancePre` of the component, and a fresh `Store` per page with its
+//! own fuel budget, epoch deadline and memory limiter, so nothing leaks between pages.
+//!
+//! "Recycling" an instance after N uses or failures, as a long-lived-instance design would,
+//! means something else here: every page gets a brand-new instance, and the pooling
+//! allocator resets its memory slot to the copy-on-write image when the store drops. There
+//! is no instance state to go stale; sandbox-level failures feed the circuit breaker instead.
+//!
+//! Calls are synchronous: the worker runs them on tokio's blocking pool behind a semaphore
+//! sized to the pool, so a page never blocks a runtime worker thread.
+
+mod cache;
+mod convert;
+mod engine;
+mod limiter;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use riptide_extractor::{ExtractError, ExtractedDoc, ExtractionMode, ExtractionStats};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Engine, Store, Trap};
+
+pub use cache::CacheOutcome;
+use limiter::MemoryLimiter;
+
+/// The host bindings of `wit/extractor.wit`; only `convert` touches their types.
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "extractor",
+    });
+}
+
+use bindings::{Extractor, ExtractorPre};
+
+/// Limits and tuning of the sandbox; every field has a documented default in the README.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct SandboxConfig {
+    /// The extractor component (built by `ops/build-guest.sh`).
+    pub component_path: PathBuf,
+    /// Where precompiled components are cached; empty disables the cache.
+    pub cache_dir: PathBuf,
+    /// Linear memory limit per instance, in MiB.
+    pub max_memory_mb: u64,
+    /// Fuel every page gets regardless of size.
+    pub fuel_base: u64,
+    /// Fuel per KiB of HTML.
+    pub fuel_per_kib: u64,
+    /// Wall-clock limit per page, in milliseconds (epoch deadline).
+    pub timeout_ms: u64,
+    /// How often the epoch advances, in milliseconds: the deadline's resolution.
+    pub epoch_tick_ms: u64,
+    /// Concurrent instances (pool size and semaphore permits).
+    pub max_instances: u32,
+    /// Use the pooling allocator (falls back to on-demand when the address space is too small).
+    pub pooling: bool,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            component_path: PathBuf::from("target/guest/riptide_extractor.wasm"),
+            cache_dir: dirs::cache_dir()
+                .unwrap_or_else(std::env::temp_dir)
+                .join("riptide")
+                .join("aot"),
+            max_memory_mb: 64,
+            fuel_base: DEFAULT_FUEL_BASE,
+            fuel_per_kib: DEFAULT_FUEL_PER_KIB,
+            timeout_ms: 30_000,
+            epoch_tick_ms: 5,
+            max_instances: 8,
+            pooling: true,
+        }
+    }
+}
+
+/// Fuel every page gets: with the per-KiB budget, ten times what the costliest dev-corpus
+/// page needed (calibrated over ../shared/corpus/dev; see the README).
+pub const DEFAULT_FUEL_BASE: u64 = 600_000_000;
+/// Fuel per KiB of HTML (the dev pages need 70 k to 1.4 M per KiB, median 430 k).
+pub const DEFAULT_FUEL_PER_KIB: u64 = 5_000_000;
+
+impl SandboxConfig {
+    /// The fuel budget of one page of `html_bytes` bytes.
+    pub fn fuel_for(&self, html_bytes: usize) -> u64 {
+        let kib = u64::try_from(html_bytes.div_ceil(1024)).unwrap_or(u64::MAX);
+        self.fuel_base
+            .saturating_add(self.fuel_per_kib.saturating_mul(kib))
+    }
+
+    fn max_memory_bytes(&self) -> usize {
+        usize::try_from(self.max_memory_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX)
+    }
+}
+
+/// Why the sandbox, rather than the extractor inside it, failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SandboxError {
+    /// The page used up its fuel budget.
+    #[error("fuel exhausted after {fuel} units: the page needs more work than its budget allows")]
+    FuelExhausted { fuel: u64 },
+    /// The page ran past its wall-clock deadline.
+    #[error("deadline of {timeout_ms} ms exceeded")]
+    DeadlineExceeded { timeout_ms: u64 },
+    /// The page needed more linear memory than the limit.
+    #[error("memory limit of {limit_mb} MiB reached ({denied} growth requests denied)")]
+    MemoryLimit { limit_mb: u64, denied: u32 },
+    /// The guest trapped for another reason (a bug in the guest, or a broken component).
+    #[error("guest trapped: {0}")]
+    Trap(String),
+    /// No instance could be created (pool exhausted, broken component).
+    #[error("instantiation failed: {0}")]
+    Instantiate(String),
+    /// The component could not be loaded or compiled.
+    #[error("component unavailable: {0}")]
+    Load(String),
+}
+
+impl SandboxError {
+    /// Short reason, for metrics and logs.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::FuelExhausted { .. } => "fuel",
+            Self::DeadlineExceeded { .. } => "deadline",
+            Self::MemoryLimit { .. } => "memory",
+            Self::Trap(_) => "trap",
+            Self::Instantiate(_) => "instantiate",
+            Self::Load(_) => "load",
+        }
+    }
+
+    /// True when the page itself exhausted its budget: a property of the page, not of the
+    /// sandbox. Such pages are not retried natively (they would run unbounded there).
+    pub fn is_page_resource_limit(&self) -> bool {
+        matches!(
+            self,
+            Self::FuelExhausted { .. } | Self::DeadlineExceeded { .. } | Self::MemoryLimit { .. }
+        )
+    }
+}
+
+/// What one sandboxed run cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RunStats {
+    pub processing_time_us: u64,
+    pub fuel_consumed: u64,
+    pub peak_memory_bytes: u64,
+}
+
+/// A finished sandboxed call: the export's return value, and its cost.
+#[derive(Debug)]
+pub struct Run<R> {
+    pub result: R,
+    pub stats: RunStats,
+}
+
+/// The extractor's own answer for one page.
+pub type PageResult = Result<(ExtractedDoc, ExtractionStats), ExtractError>;
+
+/// A loaded, ready-to-run extractor component.
+pub struct Sandbox {
+    engine: Engine,
+    pre: ExtractorPre<StoreState>,
+    config: SandboxConfig,
+    load: LoadReport,
+}
+
+/// How the component was loaded.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct LoadReport {
+    pub aot_cache: CacheOutcome,
+    /// Engine creation, component load (or compile) and pre-instantiation.
+    pub component_load_ms: f64,
+    /// Whether the pooling allocator is in use.
+    pub pooling: bool,
+}
+
+/// Per-store data: the memory limiter.
+pub struct StoreState {
+    limiter: MemoryLimiter,
+}
+
+impl Sandbox {
+    /// Builds the engine and loads the component from `config.component_path` through the
+    /// AOT cache.
+    pub fn new(config: SandboxConfig) -> Result<Self, SandboxError> {
+        let started = Instant::now();
+        let wasm = std::fs::read(&config.component_path).map_err(|e| {
+            SandboxError::Load(format!(
+                "cannot read {}: {e}; build it with ops/build-guest.sh or set RIPTIDE_WASM__COMPONENT_PATH",
+                config.component_path.display()
+            ))
+        })?;
+        Self::from_bytes(config, &wasm, started)
+    }
+
+    /// Builds the engine and loads a component given as bytes (binary or, for tests, text).
+    pub fn from_bytes(
+        config: SandboxConfig,
+        wasm: &[u8],
+        started: Instant,
+    ) -> Result<Self, SandboxError> {
+        let (engine, pooling) =
+            engine::build(&config).map_err(|e| SandboxError::Load(format!("{e:#}")))?;
+        let (component, aot_cache) = cache::load(&engine, wasm, &config.cache_dir)
+            .map_err(|e| SandboxError::Load(format!("{e:#}")))?;
+        let pre = Self::pre_instantiate(&engine, &component)?;
+        let load = LoadReport {
+            aot_cache,
+            component_load_ms: started.elapsed().as_secs_f64() * 1000.0,
+            pooling,
+        };
+        Ok(Self {
+            engine,
+            pre,
+            config,
+            load,
+        })
+    }
+
+    fn pre_instantiate(
+        engine: &Engine,
+        component: &Component,
+    ) -> Result<ExtractorPre<StoreState>, SandboxError> {
+        // The component imports nothing, so the linker stays empty: a component that
+        // wanted WASI or anything else fails here, before any page reaches it.
+        let linker = Linker::<StoreState>::new(engine);
+        let instance_pre = linker.instantiate_pre(component).map_err(|e| {
+            SandboxError::Load(format!(
+                "the component's imports cannot be satisfied: {e:#}"
+            ))
+        })?;
+        ExtractorPre::new(instance_pre).map_err(|e| {
+            SandboxError::Load(format!(
+                "the component does not export the riptide:extractor world: {e:#}"
+            ))
+        })
+    }
+
+    pub fn config(&self) -> &SandboxConfig {
+        &self.config
+    }
+
+    pub fn load_report(&self) -> LoadReport {
+        self.load
+    }
+
+    /// Extracts one page in a fresh instance.
+    pub fn extract(
+        &self,
+        html: &str,
+        url: &str,
+        mode: &ExtractionMode,
+    ) -> Result<Run<PageResult>, SandboxError> {
+        let fuel = self.config.fuel_for(html.len());
+        let wit_mode = convert::mode_to_wit(mode);
+        self.run(fuel, |extractor, store| {
+            extractor
+                .call_extract_with_stats(store, html, url, &wit_mode)
+                .map(|result| {
+                    result
+                        .map(|(content, stats)| {
+                            (
+                                convert::content_from_wit(content),
+                                convert::stats_from_wit(stats),
+                            )
+                        })
+                        .map_err(convert::error_from_wit)
+                })
+        })
+    }
+
+    /// Calls the component's `health-check` and `get-info` in a fresh instance.
+    pub fn health_check(&self) -> Result<bool, SandboxError> {
+        self.run(self.config.fuel_base, |extractor, store| {
+            extractor.call_health_check(store)
+        })
+        .map(|run| run.result)
+    }
+
+    /// The component's self-description.
+    pub fn info(&self) -> Result<(String, String, Vec<String>), SandboxError> {
+        self.run(self.config.fuel_base, |extractor, store| {
+            extractor.call_get_info(store)
+        })
+        .map(|run| (run.result.name, run.result.version, run.result.modes))
+    }
+
+    /// Instantiates in a fresh store with the given fuel and the configured deadline, runs
+    /// `call`, and classifies any failure.
+    fn run<R>(
+        &self,
+        fuel: u64,
+        call: impl FnOnce(&Extractor, &mut Store<StoreState>) -> wasmtime::Result<R>,
+    ) -> Result<Run<R>, SandboxError> {
+        let started = Instant::now();
+        let mut store = Store::new(
+            &self.engine,
+            StoreState {
+                limiter: MemoryLimiter::new(self.config.max_memory_bytes()),
+            },
+        );
+        store.limiter(|state| &mut state.limiter);
+        store
+            .set_fuel(fuel)
+            .map_err(|e| SandboxError::Instantiate(format!("setting fuel: {e}")))?;
+        store.set_epoch_deadline(self.deadline_ticks());
+        store.epoch_deadline_trap();
+
+        let outcome = match self.pre.instantiate(&mut store) {
+            Ok(extractor) => {
+                call(&extractor, &mut store).map_err(|e| self.classify(&store, fuel, e))
+            }
+            Err(e) => Err(self.classify_instantiation(&store, e)),
+        };
+        let stats = RunStats {
+            processing_time_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            fuel_consumed: fuel.saturating_sub(store.get_fuel().unwrap_or(0)),
+            peak_memory_bytes: store.data().limiter.peak_bytes(),
+        };
+        outcome.map(|result| Run { result, stats })
+    }
+
+    fn deadline_ticks(&self) -> u64 {
+        self.config
+            .timeout_ms
+            .div_ceil(self.config.epoch_tick_ms.max(1))
+            .max(1)
+    }
+
+    fn classify(
+        &self,
+        store: &Store<StoreState>,
+        fuel: u64,
+        error: wasmtime::Error,
+    ) -> SandboxError {
+        let limiter = &store.data().limiter;
+        match error.downcast_ref::<Trap>() {
+            Some(Trap::OutOfFuel) => SandboxError::FuelExhausted { fuel },
+            Some(Trap::Interrupt) => SandboxError::DeadlineExceeded {
+                timeout_ms: self.config.timeout_ms,
+            },
+            // A denied memory.grow surfaces as the guest allocator aborting: the memory limit.
+            _ if limiter.denied() > 0 => SandboxError::MemoryLimit {
+                limit_mb: self.config.max_memory_mb,
+                denied: limiter.denied(),
+            },
+            Some(trap) => SandboxError::Trap(trap.to_string()),
+            None => SandboxError::Trap(format!("{error:#}")),
+        }
+    }
+
+    fn classify_instantiation(
+        &self,
+        store: &Store<StoreState>,
+        error: wasmtime::Error,
+    ) -> SandboxError {
+        let limiter = &store.data().limiter;
+        if limiter.denied() > 0 {
+            return SandboxError::MemoryLimit {
+                limit_mb: self.config.max_memory_mb,
+                denied: limiter.denied(),
+            };
+        }
+        SandboxError::Instantiate(format!("{error:#}"))
+    }
+}
