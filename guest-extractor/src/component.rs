@@ -3,18 +3,19 @@
 //! own types are spelled out here, field by field, so the contract and the library can
 //! evolve separately.
 
-use self::riptide::extractor::types as wit;
-
-wit_bindgen::generate!({
-    path: "../wit",
-    world: "extractor",
-});
+/// The guest bindings of `wit/extractor.wit`.
+mod wit {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "extractor",
+    });
+}
 
 struct Extractor;
 
-export!(Extractor);
+wit::export!(Extractor with_types_in wit);
 
-impl Guest for Extractor {
+impl wit::Guest for Extractor {
     fn extract(
         html: String,
         url: String,
@@ -53,7 +54,7 @@ impl Guest for Extractor {
         wit::ExtractorInfo {
             name: crate::NAME.to_string(),
             version: crate::VERSION.to_string(),
-            modes: Self::get_modes(),
+            modes: <Self as wit::Guest>::get_modes(),
             max_input_bytes: crate::DEFAULT_MAX_INPUT_BYTES as u64,
         }
     }

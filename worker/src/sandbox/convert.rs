@@ -3,7 +3,7 @@
 
 use riptide_extractor::{ExtractError, ExtractedDoc, ExtractionMode, ExtractionStats};
 
-use super::bindings::riptide::extractor::types as wit;
+use super::bindings as wit;
 
 pub fn mode_to_wit(mode: &ExtractionMode) -> wit::ExtractionMode {
     match mode {

@@ -1,0 +1,123 @@
+//! The real extractor component, built by ops/build-guest.sh, run through Wasmtime.
+
+mod common;
+#[path = "../../guest-extractor/tests/corpus/mod.rs"]
+mod corpus;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use riptide_extractor::{ExtractionMode, Limits};
+use riptide_worker::sandbox::{CacheOutcome, Sandbox};
+use wasmtime::component::Component;
+use wasmtime::Engine;
+
+#[test]
+fn the_component_imports_nothing_and_exports_the_contract() {
+    let engine = Engine::default();
+    let component = Component::from_file(&engine, common::component_path()).unwrap();
+    let ty = component.component_type();
+    let imports: Vec<String> = ty
+        .imports(&engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    assert!(imports.is_empty(), "imports: {imports:?}");
+    let exports: BTreeSet<String> = ty
+        .exports(&engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    for name in [
+        "extract",
+        "extract-with-stats",
+        "validate-html",
+        "health-check",
+        "get-info",
+        "get-modes",
+    ] {
+        assert!(
+            exports.contains(name),
+            "missing export {name} in {exports:?}"
+        );
+    }
+}
+
+#[test]
+fn extract_through_wasmtime_matches_the_native_build() {
+    let sandbox = Sandbox::new(common::config(PathBuf::new())).unwrap();
+    let page = corpus::page("4219d096");
+    let run = sandbox
+        .extract(&page.html, &page.url, &ExtractionMode::Article)
+        .unwrap();
+    let (doc, stats) = run.result.unwrap();
+    let (native, native_stats) = riptide_extractor::extract_with_stats(
+        &page.html,
+        &page.url,
+        &ExtractionMode::Article,
+        &Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(doc, native);
+    assert_eq!(stats, native_stats);
+    assert!(doc.title.unwrap().contains("Pear Jam"));
+    assert!(run.stats.fuel_consumed > 0 && run.stats.peak_memory_bytes > 0);
+
+    assert!(sandbox.health_check().unwrap());
+    let (name, _, modes) = sandbox.info().unwrap();
+    assert_eq!(name, "riptide-extractor");
+    assert_eq!(modes, ["article", "full", "metadata", "custom"]);
+    let err = sandbox
+        .extract("", "", &ExtractionMode::Article)
+        .unwrap()
+        .result
+        .unwrap_err();
+    assert_eq!(err.kind(), "invalid-html");
+}
+
+#[test]
+fn default_fuel_leaves_ten_times_headroom_on_every_dev_page() {
+    let sandbox = Sandbox::new(common::config(PathBuf::new())).unwrap();
+    for page in corpus::all() {
+        let run = sandbox
+            .extract(&page.html, &page.url, &ExtractionMode::Article)
+            .unwrap();
+        assert!(run.result.is_ok(), "{}: {:?}", page.id, run.result.err());
+        let budget = sandbox.config().fuel_for(page.html.len());
+        assert!(
+            run.stats.fuel_consumed.saturating_mul(10) <= budget,
+            "{}: used {} of {budget}",
+            page.id,
+            run.stats.fuel_consumed
+        );
+        assert!(run.stats.peak_memory_bytes <= 64 << 20);
+    }
+}
+
+#[test]
+fn aot_cache_hits_on_second_load_and_rebuilds_a_corrupt_artifact() {
+    let dir = common::temp_dir("aot");
+    let first = Sandbox::new(common::config(dir.clone())).unwrap();
+    assert_eq!(first.load_report().aot_cache, CacheOutcome::Miss);
+    let second = Sandbox::new(common::config(dir.clone())).unwrap();
+    assert_eq!(second.load_report().aot_cache, CacheOutcome::Hit);
+    assert!(second.health_check().unwrap());
+
+    let artifact = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .expect("an artifact in the cache");
+    let mut bytes = std::fs::read(&artifact).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&artifact, &bytes).unwrap();
+    let rebuilt = Sandbox::new(common::config(dir.clone())).unwrap();
+    assert_eq!(
+        rebuilt.load_report().aot_cache,
+        CacheOutcome::Miss,
+        "corrupt artifact must not load"
+    );
+    assert!(rebuilt.health_check().unwrap());
+    let again = Sandbox::new(common::config(dir.clone())).unwrap();
+    assert_eq!(again.load_report().aot_cache, CacheOutcome::Hit);
+    std::fs::remove_dir_all(dir).unwrap();
+}
