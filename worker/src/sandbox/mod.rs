@@ -284,6 +284,14 @@ impl Sandbox {
         .map(|run| run.result)
     }
 
+    /// The component's mode names: the cheapest export, used to measure per-call overhead.
+    pub fn modes(&self) -> Result<Vec<String>, SandboxError> {
+        self.run(self.config.fuel_base, |extractor, store| {
+            extractor.call_get_modes(store)
+        })
+        .map(|run| run.result)
+    }
+
     /// The component's self-description.
     pub fn info(&self) -> Result<(String, String, Vec<String>), SandboxError> {
         self.run(self.config.fuel_base, |extractor, store| {

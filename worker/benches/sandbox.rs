@@ -1,0 +1,86 @@
+//! Sandbox benchmarks, each comparison measured side by side in one run:
+//! per-job overhead (fresh store + instantiate + trivial call) with and without the pooling
+//! allocator; extraction of the median dev page in wasm versus native; component load with
+//! a warm AOT cache versus compiling. Run with `cargo bench -p riptide-worker`.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+#[path = "../../guest-extractor/tests/corpus/mod.rs"]
+mod corpus;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use riptide_extractor::{ExtractionMode, Limits};
+use riptide_worker::sandbox::{Sandbox, SandboxConfig};
+
+fn sandbox(config: SandboxConfig) -> Sandbox {
+    Sandbox::new(config).expect("sandbox")
+}
+
+fn per_job_overhead(c: &mut Criterion) {
+    let mut group = c.benchmark_group("per_job_overhead");
+    let pooled = sandbox(common::config(PathBuf::new()));
+    let on_demand = sandbox(SandboxConfig {
+        pooling: false,
+        ..common::config(PathBuf::new())
+    });
+    assert!(pooled.load_report().pooling && !on_demand.load_report().pooling);
+    group.bench_function("pooling_cow", |b| b.iter(|| pooled.modes().unwrap()));
+    group.bench_function("on_demand", |b| b.iter(|| on_demand.modes().unwrap()));
+    group.finish();
+}
+
+fn extraction_wasm_vs_native(c: &mut Criterion) {
+    let mut pages = corpus::all();
+    pages.sort_by_key(|p| p.html.len());
+    let page = &pages[pages.len() / 2];
+    let wasm = sandbox(common::config(PathBuf::new()));
+    let mut group = c.benchmark_group(format!("extract_median_page_{}KiB", page.html.len() / 1024));
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(8));
+    group.bench_function("native", |b| {
+        b.iter(|| {
+            riptide_extractor::extract_with_stats(
+                &page.html,
+                &page.url,
+                &ExtractionMode::Article,
+                &Limits::default(),
+            )
+            .unwrap()
+        })
+    });
+    group.bench_function("wasm_fuel_epoch", |b| {
+        b.iter(|| {
+            wasm.extract(&page.html, &page.url, &ExtractionMode::Article)
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
+fn component_load(c: &mut Criterion) {
+    let cache = common::temp_dir("bench-aot");
+    sandbox(common::config(cache.clone()));
+    let mut group = c.benchmark_group("component_load");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
+    group.bench_function("warm_aot_cache", |b| {
+        b.iter(|| sandbox(common::config(cache.clone())))
+    });
+    group.bench_function("no_cache_compile", |b| {
+        b.iter(|| sandbox(common::config(PathBuf::new())))
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    per_job_overhead,
+    extraction_wasm_vs_native,
+    component_load
+);
+criterion_main!(benches);
