@@ -1,4 +1,5 @@
 //! The dev corpus of real pages (../shared/corpus/dev beside the repository), for tests.
+#![allow(dead_code)]
 
 use std::io::Read;
 use std::path::PathBuf;
