@@ -1,3 +1,9 @@
-//! Definitions every RipTide binary and dashboard must agree on, kept in one place.
+//! Definitions every RipTide binary, producer and dashboard must agree on, kept in one
+//! place: the job wire format, the queue topology, the Redis key layout, metric names and
+//! connection settings.
 
+pub mod job;
+pub mod keys;
 pub mod metrics;
+pub mod settings;
+pub mod topology;

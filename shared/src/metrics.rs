@@ -27,3 +27,9 @@ pub const FALLBACK_TOTAL: &str = "riptide_native_fallback_total";
 pub const COLD_START_SECONDS: &str = "riptide_sandbox_cold_start_seconds";
 /// AOT cache lookups, by `result` (`hit`, `miss`).
 pub const AOT_CACHE_TOTAL: &str = "riptide_aot_cache_total";
+/// Messages waiting in each queue, by `queue` (exported by the dispatcher).
+pub const QUEUE_DEPTH: &str = "riptide_queue_depth";
+/// Jobs submitted through the dispatcher, by `result` (`queued`, `duplicate`, `error`).
+pub const JOBS_SUBMITTED_TOTAL: &str = "riptide_jobs_submitted_total";
+/// Jobs by status as counted in Redis, by `status` (exported by the dispatcher).
+pub const JOBS_BY_STATUS: &str = "riptide_jobs_by_status";

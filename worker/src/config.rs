@@ -1,16 +1,28 @@
 //! Worker configuration: defaults < optional file < `RIPTIDE_` environment variables with
-//! `__` as the nesting separator (e.g. `RIPTIDE_WASM__TIMEOUT_MS=5000`), via the `config` crate.
+//! `__` as the nesting separator (e.g. `RIPTIDE_WASM__TIMEOUT_MS=5000`), via the `config`
+//! crate (the loader is shared with the dispatcher).
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use riptide_shared::settings::{BrokerSettings, RedisSettings};
+
 use crate::breaker::BreakerConfig;
+use crate::fetch::FetchConfig;
 use crate::sandbox::SandboxConfig;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct WorkerConfig {
+    /// RabbitMQ (`[broker]`, `RIPTIDE_BROKER__*`).
+    pub broker: BrokerSettings,
+    /// Redis (`[redis]`, `RIPTIDE_REDIS__*`).
+    pub redis: RedisSettings,
+    /// Page fetching (`[fetch]`, `RIPTIDE_FETCH__*`).
+    pub fetch: FetchConfig,
+    /// The worker process (`[worker]`, `RIPTIDE_WORKER__*`).
+    pub worker: ProcessConfig,
     /// The sandbox (`[wasm]`, `RIPTIDE_WASM__*`).
     pub wasm: SandboxConfig,
     /// The circuit breaker (`[breaker]`, `RIPTIDE_BREAKER__*`).
@@ -19,20 +31,39 @@ pub struct WorkerConfig {
     pub native: NativeConfig,
 }
 
+/// The native fallback runs in the same bounded extraction slots as the sandbox.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct NativeConfig {
     /// Largest page the native extractor takes, in bytes: it runs without fuel or deadline.
     pub max_input_bytes: usize,
-    /// Native extractions at once (a bounded blocking pool).
-    pub max_concurrent: usize,
 }
 
 impl Default for NativeConfig {
     fn default() -> Self {
         Self {
             max_input_bytes: 4 * 1024 * 1024,
-            max_concurrent: 2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ProcessConfig {
+    /// Identifies this worker in results, dead letters and stats (default: host name + pid).
+    pub id: String,
+    /// Address of `/metrics`, `/healthz` and `/readyz`.
+    pub listen: String,
+    /// How long SIGTERM waits for in-flight jobs, in seconds.
+    pub drain_timeout_secs: u64,
+}
+
+impl Default for ProcessConfig {
+    fn default() -> Self {
+        Self {
+            id: String::new(),
+            listen: "127.0.0.1:9100".into(),
+            drain_timeout_secs: 60,
         }
     }
 }
@@ -40,20 +71,7 @@ impl Default for NativeConfig {
 impl WorkerConfig {
     /// Loads defaults, then `file` if given, then the environment.
     pub fn load(file: Option<&Path>) -> Result<Self, config::ConfigError> {
-        let mut builder = config::Config::builder()
-            .add_source(config::Config::try_from(&WorkerConfig::default())?);
-        if let Some(file) = file {
-            builder = builder.add_source(config::File::from(file));
-        }
-        builder
-            .add_source(
-                config::Environment::with_prefix("RIPTIDE")
-                    .prefix_separator("_")
-                    .separator("__")
-                    .try_parsing(true),
-            )
-            .build()?
-            .try_deserialize()
+        riptide_shared::settings::load(file)
     }
 }
 

@@ -3,6 +3,11 @@
 
 pub mod breaker;
 pub mod config;
+pub mod consume;
 pub mod extraction;
+pub mod fetch;
+pub mod health;
 pub mod metrics;
 pub mod sandbox;
+pub mod shutdown;
+pub mod store;

@@ -2,6 +2,7 @@
 
 mod extract;
 mod precompile;
+mod run;
 
 use std::path::PathBuf;
 
@@ -26,6 +27,8 @@ enum Command {
     Extract(extract::ExtractArgs),
     /// Compile the extractor component into the AOT cache ahead of time.
     Precompile,
+    /// Consume jobs from RabbitMQ until SIGTERM.
+    Run,
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -33,5 +36,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Extract(args) => extract::run(args, config),
         Command::Precompile => precompile::run(config),
+        Command::Run => run::run(config),
     }
 }

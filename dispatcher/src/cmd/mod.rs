@@ -1,0 +1,72 @@
+//! The dispatcher's subcommands, one module each.
+
+mod dlq;
+mod enqueue;
+mod serve;
+mod stats;
+mod status;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use riptide_dispatcher::broker::Broker;
+use riptide_dispatcher::config::DispatcherConfig;
+use riptide_dispatcher::jobs::Jobs;
+
+/// RipTide dispatcher.
+#[derive(Debug, Parser)]
+#[command(name = "riptide-dispatcher", version, about)]
+pub struct Cli {
+    /// Configuration file (TOML); `RIPTIDE_*` environment variables override it.
+    #[arg(long, global = true, env = "RIPTIDE_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Enqueue crawl jobs: URLs as arguments, from a file, or from stdin; or inline HTML.
+    Enqueue(enqueue::EnqueueArgs),
+    /// Show a job's status and result.
+    Status {
+        /// The job id.
+        id: String,
+    },
+    /// Inspect, replay or purge the dead-letter queue.
+    #[command(subcommand)]
+    Dlq(dlq::DlqCommand),
+    /// Queue depths, jobs by status and workers' breaker state.
+    Stats(stats::StatsArgs),
+    /// Serve the HTTP API.
+    Serve,
+}
+
+/// The connections a command needs.
+pub struct Connections {
+    pub config: DispatcherConfig,
+    pub broker: Arc<Broker>,
+    pub jobs: Arc<Jobs>,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = DispatcherConfig::load(cli.config.as_deref()).context("loading configuration")?;
+    let jobs = Jobs::connect(&config.redis)
+        .await
+        .with_context(|| format!("connecting to Redis at {}", config.redis.url))?;
+    let broker = Arc::new(Broker::new(config.broker.url.clone()));
+    let ctx = Connections {
+        config,
+        broker,
+        jobs: Arc::new(jobs),
+    };
+    match cli.command {
+        Command::Enqueue(args) => enqueue::run(&ctx, args).await,
+        Command::Status { id } => status::run(&ctx, &id).await,
+        Command::Dlq(command) => dlq::run(&ctx, command).await,
+        Command::Stats(args) => stats::run(&ctx, args).await,
+        Command::Serve => serve::run(ctx).await,
+    }
+}

@@ -1,0 +1,6 @@
+//! The RipTide dispatcher: submits jobs (with deduplication and publisher confirms) and
+//! reads back what the workers stored.
+
+pub mod broker;
+pub mod config;
+pub mod jobs;

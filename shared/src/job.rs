@@ -1,0 +1,292 @@
+//! The job: what a producer publishes and a worker consumes, and the result a worker
+//! stores. Jobs travel as MessagePack maps with named fields (`rmp_serde::to_vec_named`),
+//! so a producer in any language builds one from a plain dictionary; see the README's
+//! "Message and storage contract".
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use riptide_extractor::{ExtractedDoc, ExtractionMode};
+use serde::{Deserialize, Serialize};
+
+/// The wire format version this build writes and reads.
+pub const SCHEMA_VERSION: u16 = 1;
+
+/// One crawl job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    /// Wire format version; a worker dead-letters versions it does not know.
+    pub version: u16,
+    /// Unique id chosen by the producer (a UUID by default); results are keyed by it.
+    pub id: String,
+    pub kind: JobKind,
+    /// The page URL: fetched for `url` jobs, used to resolve links for `html` jobs.
+    pub url: String,
+    /// The page, for `html` jobs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    /// `article`, `full`, `metadata` or `custom`.
+    #[serde(default = "default_mode")]
+    pub mode: String,
+    /// CSS selectors for `custom` mode.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub selectors: Vec<String>,
+    /// Deliveries that ended in a transient failure so far.
+    #[serde(default)]
+    pub attempts: u32,
+    /// 0-9, higher first where the queue supports priorities.
+    #[serde(default)]
+    pub priority: u8,
+    /// Milliseconds since the Unix epoch.
+    pub created_at_ms: u64,
+    /// Opaque metadata returned with the result (callback URL, tenant, trace id...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobKind {
+    /// The worker fetches `url`.
+    Url,
+    /// The page is inline in `html`.
+    Html,
+}
+
+fn default_mode() -> String {
+    "article".into()
+}
+
+/// Why a message is not a job the worker can run.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("not a MessagePack job: {0}")]
+    Undecodable(String),
+    #[error("unsupported job schema version {0} (this worker reads {SCHEMA_VERSION})")]
+    UnsupportedVersion(u16),
+    #[error("invalid job: {0}")]
+    Invalid(String),
+}
+
+impl Job {
+    /// A new job with a fresh id.
+    pub fn new(
+        kind: JobKind,
+        url: impl Into<String>,
+        html: Option<String>,
+        mode: &ExtractionMode,
+    ) -> Self {
+        let (mode, selectors) = match mode {
+            ExtractionMode::Custom(selectors) => ("custom".to_string(), selectors.clone()),
+            other => (other.name().to_string(), Vec::new()),
+        };
+        Self {
+            version: SCHEMA_VERSION,
+            id: uuid::Uuid::new_v4().to_string(),
+            kind,
+            url: url.into(),
+            html,
+            mode,
+            selectors,
+            attempts: 0,
+            priority: 0,
+            created_at_ms: now_ms(),
+            metadata: BTreeMap::new(),
+        }
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        // Serializing plain owned data into a Vec cannot fail.
+        rmp_serde::to_vec_named(self).unwrap_or_default()
+    }
+
+    /// Decodes and validates a message body.
+    pub fn decode(bytes: &[u8]) -> Result<Self, JobError> {
+        let job: Job =
+            rmp_serde::from_slice(bytes).map_err(|e| JobError::Undecodable(e.to_string()))?;
+        if job.version != SCHEMA_VERSION {
+            return Err(JobError::UnsupportedVersion(job.version));
+        }
+        if job.id.trim().is_empty() {
+            return Err(JobError::Invalid("empty id".into()));
+        }
+        if job.kind == JobKind::Html && job.html.is_none() {
+            return Err(JobError::Invalid(
+                "an html job needs the `html` field".into(),
+            ));
+        }
+        job.extraction_mode()?;
+        Ok(job)
+    }
+
+    pub fn extraction_mode(&self) -> Result<ExtractionMode, JobError> {
+        match self.mode.as_str() {
+            "article" => Ok(ExtractionMode::Article),
+            "full" => Ok(ExtractionMode::Full),
+            "metadata" => Ok(ExtractionMode::Metadata),
+            "custom" => Ok(ExtractionMode::Custom(self.selectors.clone())),
+            other => Err(JobError::Invalid(format!(
+                "unknown mode `{other}`; use article, full, metadata or custom"
+            ))),
+        }
+    }
+
+    /// What makes two submissions "the same job" for deduplication.
+    pub fn fingerprint(&self) -> String {
+        let mut hasher = blake3::Hasher::new();
+        for part in [
+            match self.kind {
+                JobKind::Url => "url",
+                JobKind::Html => "html",
+            },
+            &self.url,
+            self.html.as_deref().unwrap_or(""),
+            &self.mode,
+            &self.selectors.join("\u{1f}"),
+        ] {
+            hasher.update(part.as_bytes());
+            hasher.update(&[0]);
+        }
+        hasher.finalize().to_hex()[..32].to_string()
+    }
+}
+
+/// Where a job is in its life; stored in Redis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Queued,
+    Processing,
+    /// Extracted; the result is stored.
+    Done,
+    /// Failed for now; will be retried.
+    Failed,
+    /// Failed for good; the message is in the dead-letter queue.
+    Dead,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Processing => "processing",
+            Self::Done => "done",
+            Self::Failed => "failed",
+            Self::Dead => "dead",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "queued" => Self::Queued,
+            "processing" => Self::Processing,
+            "done" => Self::Done,
+            "failed" => Self::Failed,
+            "dead" => Self::Dead,
+            _ => return None,
+        })
+    }
+}
+
+/// The stored result of a finished job (JSON in Redis).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobResult {
+    pub id: String,
+    pub url: String,
+    /// `wasm`, `native-fallback` or `native`.
+    pub extractor: String,
+    pub content: ExtractedDoc,
+    pub processing_time_us: u64,
+    pub fuel_consumed: u64,
+    pub attempts: u32,
+    pub worker: String,
+    pub finished_at_ms: u64,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, String>,
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_as_named_messagepack() {
+        let mut job = Job::new(
+            JobKind::Html,
+            "https://e.com/",
+            Some("<p>x</p>".into()),
+            &ExtractionMode::Full,
+        );
+        job.metadata.insert("tenant".into(), "t1".into());
+        let bytes = job.encode();
+        let as_map: rmpv::Value = rmp_serde::from_slice(&bytes).unwrap();
+        assert!(as_map
+            .as_map()
+            .unwrap()
+            .iter()
+            .any(|(k, _)| k.as_str() == Some("created_at_ms")));
+        assert_eq!(Job::decode(&bytes).unwrap(), job);
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_job() {
+        assert!(matches!(
+            Job::decode(b"\xc1garbage"),
+            Err(JobError::Undecodable(_))
+        ));
+        let mut job = Job::new(
+            JobKind::Url,
+            "https://e.com/",
+            None,
+            &ExtractionMode::Article,
+        );
+        job.version = 99;
+        assert!(matches!(
+            Job::decode(&job.encode()),
+            Err(JobError::UnsupportedVersion(99))
+        ));
+        job.version = SCHEMA_VERSION;
+        job.mode = "everything".into();
+        assert!(matches!(
+            Job::decode(&job.encode()),
+            Err(JobError::Invalid(_))
+        ));
+        let html_without_html = Job::new(
+            JobKind::Html,
+            "https://e.com/",
+            None,
+            &ExtractionMode::Article,
+        );
+        assert!(matches!(
+            Job::decode(&html_without_html.encode()),
+            Err(JobError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn fingerprint_ignores_id_and_time() {
+        let a = Job::new(
+            JobKind::Url,
+            "https://e.com/",
+            None,
+            &ExtractionMode::Article,
+        );
+        let b = Job::new(
+            JobKind::Url,
+            "https://e.com/",
+            None,
+            &ExtractionMode::Article,
+        );
+        let c = Job::new(JobKind::Url, "https://e.com/", None, &ExtractionMode::Full);
+        assert_ne!(a.id, b.id);
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        assert_ne!(a.fingerprint(), c.fingerprint());
+    }
+}

@@ -1,0 +1,48 @@
+//! The Redis key layout. Every value is readable from any language: hashes of strings,
+//! JSON for results, a stream for completions.
+
+/// Hash per job: `status`, `attempts`, `error`, `worker`, `updated_at_ms`, and `result`
+/// (a JSON [`crate::job::JobResult`]) once done. Expires after the result TTL.
+pub fn job(id: &str) -> String {
+    format!("riptide:job:{id}")
+}
+
+/// Stream of finished jobs: entries with fields `id` and `status` (`done` or `dead`).
+pub const COMPLETIONS: &str = "riptide:completions";
+
+/// Approximate length the completion stream is trimmed to.
+pub const COMPLETIONS_MAX_LEN: usize = 100_000;
+
+/// `SET NX EX window` per job fingerprint, holding the id of the first submission.
+pub fn dedup(fingerprint: &str) -> String {
+    format!("riptide:dedup:{fingerprint}")
+}
+
+/// Hash per worker, refreshed every few seconds with a short TTL: `breaker_state`
+/// (0 closed, 1 open, 2 half-open), `in_flight`, `done`, `updated_at_ms`.
+pub fn worker(id: &str) -> String {
+    format!("{WORKER_PREFIX}{id}")
+}
+
+const WORKER_PREFIX: &str = "riptide:worker:";
+
+/// Pattern matching every worker's hash.
+pub const WORKERS_PATTERN: &str = "riptide:worker:*";
+
+/// The worker id in a key matched by [`WORKERS_PATTERN`].
+pub fn worker_id(key: &str) -> &str {
+    key.strip_prefix(WORKER_PREFIX).unwrap_or(key)
+}
+
+/// Hash of counters: how many jobs reached each status (`queued`, `done`, `failed`, `dead`).
+pub const STATUS_COUNTS: &str = "riptide:stats:status";
+
+/// Field names of the job hash.
+pub mod field {
+    pub const STATUS: &str = "status";
+    pub const ATTEMPTS: &str = "attempts";
+    pub const ERROR: &str = "error";
+    pub const WORKER: &str = "worker";
+    pub const UPDATED_AT_MS: &str = "updated_at_ms";
+    pub const RESULT: &str = "result";
+}

@@ -1,0 +1,361 @@
+//! Fetches pages for `url` jobs, politely and safely: timeouts, a body size cap, a
+//! redirect cap, a content-type check, charset decoding, a per-host concurrency limit, and
+//! an SSRF guard that refuses private, loopback and link-local addresses (checked on every
+//! DNS answer and every redirect) unless `allow_private_networks` is set.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest::header::CONTENT_TYPE;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+use url::Url;
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct FetchConfig {
+    /// Whole-request timeout, in milliseconds.
+    pub timeout_ms: u64,
+    /// TCP connect timeout, in milliseconds.
+    pub connect_timeout_ms: u64,
+    /// Largest body read, in bytes; a larger page fails permanently.
+    pub max_bytes: usize,
+    /// Redirects followed before giving up.
+    pub max_redirects: usize,
+    /// Requests in flight to one host at once.
+    pub per_host_concurrency: usize,
+    /// Allow private, loopback and link-local addresses (tests, intranet crawls).
+    pub allow_private_networks: bool,
+    pub user_agent: String,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        Self {
+            timeout_ms: 15_000,
+            connect_timeout_ms: 5_000,
+            max_bytes: 10 * 1024 * 1024,
+            max_redirects: 5,
+            per_host_concurrency: 2,
+            allow_private_networks: false,
+            user_agent: concat!(
+                "RipTide/",
+                env!("CARGO_PKG_VERSION"),
+                " (+https://github.com/riptide)"
+            )
+            .into(),
+        }
+    }
+}
+
+/// Why a fetch failed: worth retrying later, or not.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    /// Timeouts, connection failures, 5xx, 408 and 429.
+    #[error("transient fetch failure: {0}")]
+    Transient(String),
+    /// 4xx, refused addresses, bad URLs, wrong content type, oversized bodies.
+    #[error("permanent fetch failure: {0}")]
+    Permanent(String),
+}
+
+/// A fetched page, decoded to text.
+#[derive(Debug)]
+pub struct Page {
+    /// The URL after redirects: links resolve against it.
+    pub url: String,
+    pub html: String,
+}
+
+pub struct Fetcher {
+    client: reqwest::Client,
+    config: FetchConfig,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl Fetcher {
+    pub fn new(config: FetchConfig) -> reqwest::Result<Self> {
+        let allow_private = config.allow_private_networks;
+        let max_redirects = config.max_redirects;
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_millis(config.timeout_ms))
+            .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
+            .user_agent(config.user_agent.clone())
+            .dns_resolver(Arc::new(GuardedResolver { allow_private }))
+            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                if attempt.previous().len() >= max_redirects {
+                    return attempt.error(format!("more than {max_redirects} redirects"));
+                }
+                match check_url(attempt.url(), allow_private) {
+                    Ok(()) => attempt.follow(),
+                    Err(reason) => attempt.error(reason),
+                }
+            }))
+            .build()?;
+        Ok(Self {
+            client,
+            config,
+            hosts: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub async fn fetch(&self, raw_url: &str) -> Result<Page, FetchError> {
+        let url = Url::parse(raw_url)
+            .map_err(|e| FetchError::Permanent(format!("invalid URL `{raw_url}`: {e}")))?;
+        check_url(&url, self.config.allow_private_networks).map_err(FetchError::Permanent)?;
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let permit = self
+            .host_limit(&host)
+            .acquire_owned()
+            .await
+            .map_err(|_| FetchError::Transient("fetcher is shutting down".into()))?;
+
+        let mut response = self.client.get(url).send().await.map_err(classify)?;
+        let status = response.status();
+        if !status.is_success() {
+            let message = format!("HTTP {status} from {raw_url}");
+            return Err(
+                if status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429 {
+                    FetchError::Transient(message)
+                } else {
+                    FetchError::Permanent(message)
+                },
+            );
+        }
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase);
+        if let Some(ct) = &content_type {
+            if !(ct.starts_with("text/html")
+                || ct.starts_with("application/xhtml+xml")
+                || ct.starts_with("text/plain"))
+            {
+                return Err(FetchError::Permanent(format!(
+                    "unsupported content type `{ct}`: not HTML"
+                )));
+            }
+        }
+        if response
+            .content_length()
+            .is_some_and(|len| len > self.config.max_bytes as u64)
+        {
+            return Err(FetchError::Permanent(format!(
+                "body is over the {}-byte limit",
+                self.config.max_bytes
+            )));
+        }
+        let final_url = response.url().to_string();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if body.len() + chunk.len() > self.config.max_bytes {
+                return Err(FetchError::Permanent(format!(
+                    "body is over the {}-byte limit",
+                    self.config.max_bytes
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        drop(permit);
+        Ok(Page {
+            url: final_url,
+            html: decode(&body, content_type.as_deref()),
+        })
+    }
+
+    fn host_limit(&self, host: &str) -> Arc<Semaphore> {
+        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        hosts
+            .entry(host.to_string())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.config.per_host_concurrency.max(1))))
+            .clone()
+    }
+}
+
+fn classify(error: reqwest::Error) -> FetchError {
+    if error.is_redirect() || error.is_builder() {
+        return FetchError::Permanent(error_chain(&error));
+    }
+    // A refused address surfaces as a connect error from the resolver: not worth retrying.
+    let message = error_chain(&error);
+    if message.contains(REFUSED) {
+        FetchError::Permanent(message)
+    } else {
+        FetchError::Transient(message)
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        message.push_str(": ");
+        message.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    message
+}
+
+const REFUSED: &str = "refused by the SSRF guard";
+
+/// Only http(s), and no literal private addresses.
+fn check_url(url: &Url, allow_private: bool) -> Result<(), String> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "scheme `{}` is not fetched; only http and https",
+            url.scheme()
+        ));
+    }
+    let ip = match url.host() {
+        Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+        Some(url::Host::Domain(_)) => None,
+        None => return Err("URL has no host".into()),
+    };
+    match ip {
+        Some(ip) if !allow_private && !is_public(ip) => {
+            Err(format!("{ip} is a private address: {REFUSED}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// True for addresses on the public internet.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b)))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+/// Resolves names and drops private answers, so a public-looking name that points inside
+/// the network is refused (DNS rebinding included: the checked address is the one used).
+struct GuardedResolver {
+    allow_private: bool,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let allow_private = self.allow_private;
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = addrs
+                .iter()
+                .copied()
+                .filter(|a| allow_private || is_public(a.ip()))
+                .collect();
+            if allowed.is_empty() {
+                let message = format!("{host} resolves only to private addresses: {REFUSED}");
+                return Err(Box::<dyn std::error::Error + Send + Sync>::from(message));
+            }
+            let addrs: Addrs = Box::new(allowed.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// Decodes a body: the charset from Content-Type, else a `<meta>` declaration, else UTF-8
+/// (invalid bytes replaced, never fatal).
+pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
+    let label = content_type
+        .and_then(|ct| {
+            ct.split(';')
+                .find_map(|p| p.trim().strip_prefix("charset="))
+        })
+        .map(|l| l.trim_matches('"').to_string())
+        .or_else(|| meta_charset(body));
+    let encoding = label
+        .and_then(|l| encoding_rs::Encoding::for_label(l.as_bytes()))
+        .unwrap_or(encoding_rs::UTF_8);
+    let (text, _, _) = encoding.decode(body);
+    text.into_owned()
+}
+
+/// The charset a page declares in its first KiB (`<meta charset>` or `http-equiv`).
+fn meta_charset(body: &[u8]) -> Option<String> {
+    let head = String::from_utf8_lossy(&body[..body.len().min(2048)]).to_ascii_lowercase();
+    let at = head.find("charset=")?;
+    let value: String = head[at + 8..]
+        .trim_start_matches(['"', '\''])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    (!value.is_empty()).then_some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_loopback_and_link_local_are_not_public() {
+        for ip in [
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "127.0.0.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["93.184.216.34", "2606:4700::1111"] {
+            assert!(is_public(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn urls_are_checked_before_fetching() {
+        let check = |u: &str| check_url(&Url::parse(u).unwrap(), false);
+        assert!(check("https://example.com/").is_ok());
+        assert!(check("http://127.0.0.1:8080/")
+            .unwrap_err()
+            .contains(REFUSED));
+        assert!(check("http://[::1]/").unwrap_err().contains(REFUSED));
+        assert!(check("file:///etc/passwd").unwrap_err().contains("scheme"));
+        assert!(check_url(&Url::parse("http://127.0.0.1/").unwrap(), true).is_ok());
+    }
+
+    #[test]
+    fn decodes_declared_charsets() {
+        assert_eq!(
+            decode(b"caf\xe9", Some("text/html; charset=ISO-8859-1")),
+            "café"
+        );
+        assert_eq!(
+            decode(b"<meta charset=\"windows-1252\">caf\xe9", None),
+            "<meta charset=\"windows-1252\">café"
+        );
+        assert_eq!(decode(b"caf\xff", None), "caf\u{FFFD}");
+    }
+}
