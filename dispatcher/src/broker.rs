@@ -11,7 +11,8 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
 use riptide_shared::job::Job;
-use riptide_shared::topology::{self, header};
+use riptide_shared::settings::BrokerSettings;
+use riptide_shared::topology::{header, Topology};
 use serde::Serialize;
 use tokio::sync::Mutex;
 
@@ -23,6 +24,7 @@ const PUBLISH_ATTEMPTS: usize = 30;
 /// A confirming publisher over one connection, replaced when the broker goes away.
 pub struct Broker {
     url: String,
+    topology: Topology,
     session: Mutex<Option<Session>>,
 }
 
@@ -44,9 +46,10 @@ pub struct DeadLetter {
 }
 
 impl Broker {
-    pub fn new(url: impl Into<String>) -> Self {
+    pub fn new(settings: &BrokerSettings) -> Self {
         Self {
-            url: url.into(),
+            url: settings.url.clone(),
+            topology: settings.topology(),
             session: Mutex::new(None),
         }
     }
@@ -61,7 +64,7 @@ impl Broker {
         }
         let connection = Connection::connect(&self.url, ConnectionProperties::default()).await?;
         let channel = connection.create_channel().await?;
-        topology::declare(&channel).await?;
+        self.topology.declare(&channel).await?;
         channel
             .confirm_select(ConfirmSelectOptions::default())
             .await?;
@@ -79,7 +82,7 @@ impl Broker {
     /// Publishes a job and waits for the broker's confirm, reconnecting and retrying with
     /// backoff when the broker is away. A returned Ok means the broker has the job.
     pub async fn publish(&self, job: &Job) -> anyhow::Result<()> {
-        self.publish_to(topology::JOBS_QUEUE, job).await
+        self.publish_to(&self.topology.jobs(), job).await
     }
 
     async fn publish_to(&self, queue: &str, job: &Job) -> anyhow::Result<()> {
@@ -129,7 +132,7 @@ impl Broker {
     pub async fn queue_depths(&self) -> anyhow::Result<Vec<(String, u32)>> {
         let channel = self.channel().await?;
         let mut depths = Vec::new();
-        for queue in topology::all_queues() {
+        for queue in self.topology.all() {
             let declared = channel
                 .queue_declare(
                     queue.as_str().into(),
@@ -156,11 +159,14 @@ impl Broker {
         // A channel of its own: closing it returns every browsed message to the queue.
         let connection = Connection::connect(&self.url, ConnectionProperties::default()).await?;
         let channel = connection.create_channel().await?;
-        topology::declare(&channel).await?;
+        self.topology.declare(&channel).await?;
         let mut letters = Vec::new();
         while letters.len() < limit {
             let Some(message) = channel
-                .basic_get(topology::DEAD_QUEUE.into(), BasicGetOptions::default())
+                .basic_get(
+                    self.topology.dead().as_str().into(),
+                    BasicGetOptions::default(),
+                )
                 .await?
             else {
                 break;
@@ -179,11 +185,14 @@ impl Broker {
     pub async fn replay(&self, only: &[String]) -> anyhow::Result<Vec<String>> {
         let connection = Connection::connect(&self.url, ConnectionProperties::default()).await?;
         let channel = connection.create_channel().await?;
-        topology::declare(&channel).await?;
+        self.topology.declare(&channel).await?;
         let mut replayed = Vec::new();
         let mut skipped = Vec::new();
         while let Some(message) = channel
-            .basic_get(topology::DEAD_QUEUE.into(), BasicGetOptions::default())
+            .basic_get(
+                self.topology.dead().as_str().into(),
+                BasicGetOptions::default(),
+            )
             .await?
         {
             let delivery = message.delivery;
@@ -221,7 +230,10 @@ impl Broker {
     pub async fn purge_dead(&self) -> anyhow::Result<u32> {
         let channel = self.channel().await?;
         Ok(channel
-            .queue_purge(topology::DEAD_QUEUE.into(), QueuePurgeOptions::default())
+            .queue_purge(
+                self.topology.dead().as_str().into(),
+                QueuePurgeOptions::default(),
+            )
             .await?)
     }
 }

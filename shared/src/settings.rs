@@ -35,6 +35,14 @@ pub struct BrokerSettings {
     pub url: String,
     /// Deliveries ending in a transient failure before a job is dead-lettered.
     pub max_attempts: u32,
+    /// Prefix of every queue name (see `topology`).
+    pub namespace: String,
+}
+
+impl BrokerSettings {
+    pub fn topology(&self) -> crate::topology::Topology {
+        crate::topology::Topology::new(&self.namespace)
+    }
 }
 
 impl Default for BrokerSettings {
@@ -42,6 +50,7 @@ impl Default for BrokerSettings {
         Self {
             url: "amqp://guest:guest@127.0.0.1:5672/%2f".into(),
             max_attempts: 5,
+            namespace: crate::topology::DEFAULT_NAMESPACE.into(),
         }
     }
 }

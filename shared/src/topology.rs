@@ -1,13 +1,14 @@
 //! The RabbitMQ topology, declared idempotently by every binary at connect time.
 //!
 //! Everything is published through the default exchange with the queue name as routing
-//! key, so producers need no bindings:
-//! - `riptide.jobs`: durable quorum queue of jobs. A message redelivered more than
+//! key, so producers need no bindings. Queue names start with a namespace (`riptide` by
+//! default), so several fleets (or test runs) can share a broker:
+//! - `<ns>.jobs`: durable quorum queue of jobs. A message redelivered more than
 //!   [`DELIVERY_LIMIT`] times (a page that keeps killing workers) is dead-lettered by the
-//!   broker into `riptide.dead`.
-//! - `riptide.retry.<delay>`: durable queues with a message TTL that dead-letter expired
-//!   messages back into `riptide.jobs`: delayed retries without a plugin.
-//! - `riptide.dead`: durable quorum queue of jobs that failed for good, each with headers
+//!   broker into `<ns>.dead`.
+//! - `<ns>.retry.<delay>`: durable queues with a message TTL that dead-letter expired
+//!   messages back into `<ns>.jobs`: delayed retries without a plugin.
+//! - `<ns>.dead`: durable quorum queue of jobs that failed for good, each with headers
 //!   saying why.
 //!
 //! Works on RabbitMQ 3.10+ (quorum queues with delivery limits and message TTL on classic
@@ -19,8 +20,8 @@ use lapin::options::QueueDeclareOptions;
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::Channel;
 
-pub const JOBS_QUEUE: &str = "riptide.jobs";
-pub const DEAD_QUEUE: &str = "riptide.dead";
+/// The default namespace of queue names.
+pub const DEFAULT_NAMESPACE: &str = "riptide";
 
 /// Redeliveries (crashes mid-job) after which the broker dead-letters a job.
 pub const DELIVERY_LIMIT: i64 = 20;
@@ -42,58 +43,82 @@ pub mod header {
     pub const DEAD_AT_MS: &str = "x-riptide-dead-at-ms";
 }
 
-/// The retry queue for a delay.
-pub fn retry_queue(delay: Duration) -> String {
-    format!("riptide.retry.{}s", delay.as_secs())
-}
-
 /// The retry tier for a job that has failed `attempts` times (1 = first failure).
 pub fn retry_delay(attempts: u32) -> Duration {
     let tier = usize::try_from(attempts.saturating_sub(1)).unwrap_or(usize::MAX);
     RETRY_DELAYS[tier.min(RETRY_DELAYS.len() - 1)]
 }
 
-/// Every queue's name, for stats: jobs, the retry tiers, dead letters.
-pub fn all_queues() -> Vec<String> {
-    let mut queues = vec![JOBS_QUEUE.to_string()];
-    queues.extend(RETRY_DELAYS.iter().map(|d| retry_queue(*d)));
-    queues.push(DEAD_QUEUE.to_string());
-    queues
+/// The queue names of one namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topology {
+    namespace: String,
 }
 
-/// Declares every queue; declaring an existing queue with the same arguments is a no-op.
-pub async fn declare(channel: &Channel) -> lapin::Result<()> {
-    let durable = QueueDeclareOptions::durable();
-
-    let mut jobs = FieldTable::default();
-    jobs.insert(short("x-queue-type"), long_str("quorum"));
-    jobs.insert(
-        short("x-delivery-limit"),
-        AMQPValue::LongLongInt(DELIVERY_LIMIT),
-    );
-    jobs.insert(short("x-dead-letter-exchange"), long_str(""));
-    jobs.insert(short("x-dead-letter-routing-key"), long_str(DEAD_QUEUE));
-    channel
-        .queue_declare(JOBS_QUEUE.into(), durable, jobs)
-        .await?;
-
-    let mut dead = FieldTable::default();
-    dead.insert(short("x-queue-type"), long_str("quorum"));
-    channel
-        .queue_declare(DEAD_QUEUE.into(), durable, dead)
-        .await?;
-
-    for delay in RETRY_DELAYS {
-        let mut retry = FieldTable::default();
-        let ttl = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
-        retry.insert(short("x-message-ttl"), AMQPValue::LongLongInt(ttl));
-        retry.insert(short("x-dead-letter-exchange"), long_str(""));
-        retry.insert(short("x-dead-letter-routing-key"), long_str(JOBS_QUEUE));
-        channel
-            .queue_declare(retry_queue(delay).as_str().into(), durable, retry)
-            .await?;
+impl Topology {
+    pub fn new(namespace: &str) -> Self {
+        Self {
+            namespace: namespace.to_string(),
+        }
     }
-    Ok(())
+
+    /// The jobs queue producers publish to.
+    pub fn jobs(&self) -> String {
+        format!("{}.jobs", self.namespace)
+    }
+
+    /// The dead-letter queue.
+    pub fn dead(&self) -> String {
+        format!("{}.dead", self.namespace)
+    }
+
+    /// The retry queue for a delay.
+    pub fn retry(&self, delay: Duration) -> String {
+        format!("{}.retry.{}s", self.namespace, delay.as_secs())
+    }
+
+    /// Every queue: jobs, the retry tiers, dead letters.
+    pub fn all(&self) -> Vec<String> {
+        let mut queues = vec![self.jobs()];
+        queues.extend(RETRY_DELAYS.iter().map(|d| self.retry(*d)));
+        queues.push(self.dead());
+        queues
+    }
+
+    /// Declares every queue; declaring an existing queue with the same arguments is a no-op.
+    pub async fn declare(&self, channel: &Channel) -> lapin::Result<()> {
+        let durable = QueueDeclareOptions::durable();
+
+        let mut jobs = FieldTable::default();
+        jobs.insert(short("x-queue-type"), long_str("quorum"));
+        jobs.insert(
+            short("x-delivery-limit"),
+            AMQPValue::LongLongInt(DELIVERY_LIMIT),
+        );
+        jobs.insert(short("x-dead-letter-exchange"), long_str(""));
+        jobs.insert(short("x-dead-letter-routing-key"), long_str(&self.dead()));
+        channel
+            .queue_declare(self.jobs().as_str().into(), durable, jobs)
+            .await?;
+
+        let mut dead = FieldTable::default();
+        dead.insert(short("x-queue-type"), long_str("quorum"));
+        channel
+            .queue_declare(self.dead().as_str().into(), durable, dead)
+            .await?;
+
+        for delay in RETRY_DELAYS {
+            let mut retry = FieldTable::default();
+            let ttl = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+            retry.insert(short("x-message-ttl"), AMQPValue::LongLongInt(ttl));
+            retry.insert(short("x-dead-letter-exchange"), long_str(""));
+            retry.insert(short("x-dead-letter-routing-key"), long_str(&self.jobs()));
+            channel
+                .queue_declare(self.retry(delay).as_str().into(), durable, retry)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 fn short(s: &str) -> ShortString {
@@ -113,7 +138,9 @@ mod tests {
         assert_eq!(retry_delay(1), Duration::from_secs(1));
         assert_eq!(retry_delay(2), Duration::from_secs(5));
         assert_eq!(retry_delay(40), Duration::from_secs(120));
-        assert_eq!(all_queues().len(), 6);
-        assert_eq!(retry_queue(Duration::from_secs(30)), "riptide.retry.30s");
+        let topology = Topology::new(DEFAULT_NAMESPACE);
+        assert_eq!(topology.all().len(), 6);
+        assert_eq!(topology.jobs(), "riptide.jobs");
+        assert_eq!(topology.retry(Duration::from_secs(30)), "riptide.retry.30s");
     }
 }

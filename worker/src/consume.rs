@@ -118,7 +118,8 @@ impl Pipeline {
         shutdown: &CancellationToken,
     ) -> anyhow::Result<()> {
         let consume = connection.create_channel().await?;
-        topology::declare(&consume).await?;
+        let topology = self.broker.topology();
+        topology.declare(&consume).await?;
         consume
             .basic_qos(self.prefetch(), BasicQosOptions::default())
             .await?;
@@ -129,18 +130,14 @@ impl Pipeline {
         let tag = format!("riptide-worker-{}", self.worker_id);
         let mut consumer = consume
             .basic_consume(
-                topology::JOBS_QUEUE.into(),
+                topology.jobs().as_str().into(),
                 tag.as_str().into(),
                 BasicConsumeOptions::default(),
                 FieldTable::default(),
             )
             .await?;
         self.readiness.broker.store(true, Ordering::Relaxed);
-        tracing::info!(
-            prefetch = self.prefetch(),
-            "consuming {}",
-            topology::JOBS_QUEUE
-        );
+        tracing::info!(prefetch = self.prefetch(), "consuming {}", topology.jobs());
 
         let mut tasks = JoinSet::new();
         loop {
@@ -353,7 +350,7 @@ impl Pipeline {
             .with_expiration(expiration.to_string().into());
         confirm(
             publish,
-            &topology::retry_queue(delay),
+            &self.broker.topology().retry(delay),
             &job.encode(),
             properties,
         )
@@ -386,7 +383,7 @@ impl Pipeline {
             .with_delivery_mode(PERSISTENT)
             .with_priority(priority.unwrap_or(0))
             .with_headers(headers);
-        confirm(publish, topology::DEAD_QUEUE, body, properties).await
+        confirm(publish, &self.broker.topology().dead(), body, properties).await
     }
 
     /// Runs a Redis operation, retrying with backoff while Redis is unreachable.

@@ -56,7 +56,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let jobs = Jobs::connect(&config.redis)
         .await
         .with_context(|| format!("connecting to Redis at {}", config.redis.url))?;
-    let broker = Arc::new(Broker::new(config.broker.url.clone()));
+    let broker = Arc::new(Broker::new(&config.broker));
     let ctx = Connections {
         config,
         broker,

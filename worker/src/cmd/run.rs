@@ -1,123 +1,16 @@
-//! `riptide-worker run`: the long-running worker. Loads the sandbox, connects to Redis and
-//! RabbitMQ (retrying until they are there), serves health and metrics, and consumes jobs
-//! until SIGTERM, then drains and exits 0.
-
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+//! `riptide-worker run`: the long-running worker, until SIGTERM; then it drains and exits 0.
 
 use anyhow::Context;
-use backon::{ExponentialBuilder, Retryable};
-use riptide_worker::breaker::Breaker;
 use riptide_worker::config::WorkerConfig;
-use riptide_worker::consume::Pipeline;
-use riptide_worker::extraction::Extractor;
-use riptide_worker::fetch::Fetcher;
-use riptide_worker::health::{self, Readiness};
-use riptide_worker::metrics::Metrics;
-use riptide_worker::sandbox::Sandbox;
-use riptide_worker::store::Store;
-use tokio::sync::Semaphore;
-
-/// How often the worker publishes its breaker state and load to Redis.
-const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
 
 pub fn run(config: WorkerConfig) -> anyhow::Result<()> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the runtime")?
-        .block_on(serve(config))
-}
-
-async fn serve(config: WorkerConfig) -> anyhow::Result<()> {
-    let shutdown = riptide_worker::shutdown::on_signal().context("installing signal handlers")?;
-    let worker_id = if config.worker.id.is_empty() {
-        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into());
-        format!("{host}-{}", std::process::id())
-    } else {
-        config.worker.id.clone()
-    };
-    let metrics = Arc::new(Metrics::new()?);
-    let readiness = Arc::new(Readiness::default());
-
-    let listen = config
-        .worker
-        .listen
-        .parse()
-        .with_context(|| format!("worker.listen `{}`", config.worker.listen))?;
-    let http = tokio::spawn(health::serve(
-        listen,
-        metrics.clone(),
-        readiness.clone(),
-        shutdown.clone(),
-    ));
-
-    let sandbox_config = config.wasm.clone();
-    let sandbox = tokio::task::spawn_blocking(move || Sandbox::new(sandbox_config))
-        .await?
-        .context("loading the extractor component")?;
-    let slots = sandbox.config().max_instances as usize;
-    let extractor = Arc::new(Extractor::sandboxed(
-        sandbox,
-        Breaker::new(config.breaker.clone()),
-        config.native.clone(),
-        metrics.clone(),
-    ));
-    readiness.sandbox.store(true, Ordering::Relaxed);
-
-    let connect_redis = (|| Store::connect(&config.redis))
-        .retry(
-            ExponentialBuilder::default()
-                .with_max_delay(Duration::from_secs(10))
-                .without_max_times(),
-        )
-        .notify(|e, delay| tracing::warn!(error = %e, ?delay, "Redis unreachable; retrying"));
-    let store = tokio::select! {
-        _ = shutdown.cancelled() => return Ok(()),
-        store = connect_redis => store.context("connecting to Redis")?,
-    };
-    readiness.redis.store(true, Ordering::Relaxed);
-
-    let pipeline = Arc::new(Pipeline {
-        worker_id: worker_id.clone(),
-        broker: config.broker.clone(),
-        extractor: extractor.clone(),
-        fetcher: Fetcher::new(config.fetch.clone()).context("building the HTTP client")?,
-        store: store.clone(),
-        metrics,
-        readiness: readiness.clone(),
-        slots: Arc::new(Semaphore::new(slots)),
-        in_flight: AtomicUsize::new(0),
-        drain_timeout: Duration::from_secs(config.worker.drain_timeout_secs),
-    });
-
-    let heartbeat = {
-        let pipeline = pipeline.clone();
-        let shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(HEARTBEAT_EVERY);
-            loop {
-                tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    _ = every.tick() => {
-                        let state = pipeline.extractor.breaker().state() as i64;
-                        let in_flight = pipeline.in_flight.load(Ordering::Relaxed);
-                        let ok = pipeline.store.heartbeat(&pipeline.worker_id, state, in_flight).await.is_ok();
-                        pipeline.readiness.redis.store(ok, Ordering::Relaxed);
-                    }
-                }
-            }
+        .block_on(async {
+            let shutdown =
+                riptide_worker::shutdown::on_signal().context("installing signal handlers")?;
+            riptide_worker::server::run(config, shutdown).await
         })
-    };
-
-    tracing::info!(worker = %worker_id, "worker started");
-    pipeline.run(shutdown.clone()).await;
-    shutdown.cancel();
-    let _ = heartbeat.await;
-    if let Ok(Err(e)) = http.await {
-        tracing::warn!(error = %e, "health endpoint stopped with an error");
-    }
-    tracing::info!("worker stopped");
-    Ok(())
 }

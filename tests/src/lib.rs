@@ -1,0 +1,215 @@
+//! The end-to-end harness: a local web server serving corpus pages (and failing on cue),
+//! workers running the real pipeline (in this process, or as a child process that a test
+//! can SIGKILL), and the dispatcher's own submission code, all against the RabbitMQ and
+//! Redis on this machine. Each test gets its own queue namespace.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use riptide_dispatcher::broker::Broker;
+use riptide_dispatcher::jobs::{JobView, Jobs};
+use riptide_shared::job::Job;
+use riptide_shared::settings::{BrokerSettings, RedisSettings};
+use riptide_worker::config::WorkerConfig;
+use tokio_util::sync::CancellationToken;
+
+#[path = "../../guest-extractor/tests/corpus/mod.rs"]
+pub mod corpus;
+
+/// A namespace of queues no other test uses.
+pub fn namespace(test: &str) -> String {
+    static RUN: OnceLock<u128> = OnceLock::new();
+    let run = RUN.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0)
+    });
+    format!("e2e-{run}-{test}")
+}
+
+/// The real extractor component, built by the project's script.
+pub fn component_path() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+        let output = std::process::Command::new(root.join("ops/build-guest.sh"))
+            .output()
+            .expect("running ops/build-guest.sh");
+        assert!(
+            output.status.success(),
+            "ops/build-guest.sh failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        PathBuf::from(String::from_utf8(output.stdout).unwrap().trim())
+    })
+    .clone()
+}
+
+/// Worker configuration for a test: its namespace, private addresses allowed (the test web
+/// server is on loopback), a small pool, an ephemeral health port.
+pub fn worker_config(namespace: &str) -> WorkerConfig {
+    let mut config = WorkerConfig::default();
+    config.broker.namespace = namespace.to_string();
+    config.fetch.allow_private_networks = true;
+    config.fetch.timeout_ms = 5_000;
+    config.wasm.component_path = component_path();
+    config.wasm.max_instances = 2;
+    config.worker.listen = "127.0.0.1:0".into();
+    config.worker.id = format!("{namespace}-worker");
+    config.worker.drain_timeout_secs = 20;
+    config
+}
+
+/// A worker running the real pipeline inside this process.
+pub struct InProcessWorker {
+    shutdown: CancellationToken,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl InProcessWorker {
+    pub fn start(config: WorkerConfig) -> Self {
+        let shutdown = CancellationToken::new();
+        let handle = tokio::spawn(riptide_worker::server::run(config, shutdown.clone()));
+        Self { shutdown, handle }
+    }
+
+    /// Drains and stops, as on SIGTERM.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        self.handle
+            .await
+            .expect("worker task")
+            .expect("worker exits cleanly");
+    }
+}
+
+/// The dispatcher's submission path for a namespace.
+pub struct Dispatcher {
+    pub broker: Broker,
+    pub jobs: Jobs,
+}
+
+impl Dispatcher {
+    pub async fn connect(namespace: &str) -> Self {
+        let broker = BrokerSettings {
+            namespace: namespace.to_string(),
+            ..BrokerSettings::default()
+        };
+        Self {
+            broker: Broker::new(&broker),
+            jobs: Jobs::connect(&RedisSettings::default())
+                .await
+                .expect("Redis on 127.0.0.1:6379"),
+        }
+    }
+
+    pub async fn submit(&self, job: &Job) -> riptide_dispatcher::jobs::Submitted {
+        self.jobs.submit(&self.broker, job).await.expect("submit")
+    }
+
+    /// Polls until the job is `done` or `dead`, or `timeout` passes.
+    pub async fn wait_finished(&self, id: &str, timeout: Duration) -> JobView {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let view = self.jobs.view(id).await.expect("Redis").expect("job known");
+            if matches!(view.status.as_deref(), Some("done") | Some("dead"))
+                || tokio::time::Instant::now() > deadline
+            {
+                return view;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// A web server on loopback: `/page/{id}` serves a corpus page, `/missing` is 404,
+/// `/flaky/{n}/{key}` answers 503 to the first `n` requests per key then a page,
+/// `/image` is a PNG.
+pub struct WebServer {
+    pub addr: SocketAddr,
+    hits: Arc<Mutex<HashMap<String, u32>>>,
+}
+
+#[derive(Clone)]
+struct Site {
+    pages: Arc<HashMap<String, String>>,
+    hits: Arc<Mutex<HashMap<String, u32>>>,
+}
+
+impl WebServer {
+    pub async fn start() -> Self {
+        let pages: HashMap<String, String> = corpus::all()
+            .into_iter()
+            .map(|p| (p.id[..8].to_string(), p.html))
+            .collect();
+        let hits = Arc::new(Mutex::new(HashMap::new()));
+        let site = Site {
+            pages: Arc::new(pages),
+            hits: hits.clone(),
+        };
+        let app = Router::new()
+            .route("/page/{id}", get(page))
+            .route(
+                "/missing",
+                get(|| async { (StatusCode::NOT_FOUND, "no such page") }),
+            )
+            .route("/flaky/{n}/{key}", get(flaky))
+            .route(
+                "/image",
+                get(|| async {
+                    (
+                        [(header::CONTENT_TYPE, "image/png")],
+                        vec![0x89u8, b'P', b'N', b'G'],
+                    )
+                }),
+            )
+            .with_state(site);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { addr, hits }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Requests seen for a flaky key.
+    pub fn hits(&self, key: &str) -> u32 {
+        self.hits.lock().unwrap().get(key).copied().unwrap_or(0)
+    }
+}
+
+async fn page(State(site): State<Site>, Path(id): Path<String>) -> Response {
+    match site.pages.get(&id) {
+        Some(html) => (
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html.clone(),
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "unknown page").into_response(),
+    }
+}
+
+async fn flaky(State(site): State<Site>, Path((n, key)): Path<(u32, String)>) -> Response {
+    let seen = {
+        let mut hits = site.hits.lock().unwrap();
+        let count = hits.entry(key).or_insert(0);
+        *count += 1;
+        *count
+    };
+    if seen <= n {
+        return (StatusCode::SERVICE_UNAVAILABLE, "try later").into_response();
+    }
+    let html = site.pages.values().next().cloned().unwrap_or_default();
+    ([(header::CONTENT_TYPE, "text/html")], html).into_response()
+}

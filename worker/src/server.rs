@@ -1,0 +1,116 @@
+//! The worker process assembled: the sandbox, Redis, the HTTP endpoints, the heartbeat and
+//! the consumer, started in order and stopped together when `shutdown` is cancelled.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use backon::{ExponentialBuilder, Retryable};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+use crate::breaker::Breaker;
+use crate::config::WorkerConfig;
+use crate::consume::Pipeline;
+use crate::extraction::Extractor;
+use crate::fetch::Fetcher;
+use crate::health::{self, Readiness};
+use crate::metrics::Metrics;
+use crate::sandbox::Sandbox;
+use crate::store::Store;
+
+/// How often the worker publishes its breaker state and load to Redis.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
+
+/// Runs the worker until `shutdown` is cancelled and in-flight jobs are drained.
+pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let worker_id = if config.worker.id.is_empty() {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into());
+        format!("{host}-{}", std::process::id())
+    } else {
+        config.worker.id.clone()
+    };
+    let metrics = Arc::new(Metrics::new()?);
+    let readiness = Arc::new(Readiness::default());
+
+    let listen = config
+        .worker
+        .listen
+        .parse()
+        .with_context(|| format!("worker.listen `{}`", config.worker.listen))?;
+    let http = tokio::spawn(health::serve(
+        listen,
+        metrics.clone(),
+        readiness.clone(),
+        shutdown.clone(),
+    ));
+
+    let sandbox_config = config.wasm.clone();
+    let sandbox = tokio::task::spawn_blocking(move || Sandbox::new(sandbox_config))
+        .await?
+        .context("loading the extractor component")?;
+    let slots = sandbox.config().max_instances as usize;
+    let extractor = Arc::new(Extractor::sandboxed(
+        sandbox,
+        Breaker::new(config.breaker.clone()),
+        config.native.clone(),
+        metrics.clone(),
+    ));
+    readiness.sandbox.store(true, Ordering::Relaxed);
+
+    let connect_redis = (|| Store::connect(&config.redis))
+        .retry(
+            ExponentialBuilder::default()
+                .with_max_delay(Duration::from_secs(10))
+                .without_max_times(),
+        )
+        .notify(|e, delay| tracing::warn!(error = %e, ?delay, "Redis unreachable; retrying"));
+    let store = tokio::select! {
+        _ = shutdown.cancelled() => return Ok(()),
+        store = connect_redis => store.context("connecting to Redis")?,
+    };
+    readiness.redis.store(true, Ordering::Relaxed);
+
+    let pipeline = Arc::new(Pipeline {
+        worker_id: worker_id.clone(),
+        broker: config.broker.clone(),
+        extractor: extractor.clone(),
+        fetcher: Fetcher::new(config.fetch.clone()).context("building the HTTP client")?,
+        store: store.clone(),
+        metrics,
+        readiness: readiness.clone(),
+        slots: Arc::new(Semaphore::new(slots)),
+        in_flight: AtomicUsize::new(0),
+        drain_timeout: Duration::from_secs(config.worker.drain_timeout_secs),
+    });
+
+    let heartbeat = {
+        let pipeline = pipeline.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(HEARTBEAT_EVERY);
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = every.tick() => {
+                        let state = pipeline.extractor.breaker().state() as i64;
+                        let in_flight = pipeline.in_flight.load(Ordering::Relaxed);
+                        let ok = pipeline.store.heartbeat(&pipeline.worker_id, state, in_flight).await.is_ok();
+                        pipeline.readiness.redis.store(ok, Ordering::Relaxed);
+                    }
+                }
+            }
+        })
+    };
+
+    tracing::info!(worker = %worker_id, "worker started");
+    pipeline.run(shutdown.clone()).await;
+    shutdown.cancel();
+    let _ = heartbeat.await;
+    if let Ok(Err(e)) = http.await {
+        tracing::warn!(error = %e, "health endpoint stopped with an error");
+    }
+    tracing::info!("worker stopped");
+    Ok(())
+}
