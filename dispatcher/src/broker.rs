@@ -6,7 +6,7 @@ use std::time::Duration;
 use backon::{ExponentialBuilder, Retryable};
 use lapin::options::{
     BasicAckOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions, ConfirmSelectOptions,
-    QueueDeclareOptions, QueuePurgeOptions,
+    QueueDeclareOptions, QueueDeleteOptions, QueuePurgeOptions,
 };
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
@@ -224,6 +224,18 @@ impl Broker {
         }
         connection.close(200, "replayed".into()).await?;
         Ok(replayed)
+    }
+
+    /// Deletes every queue of the namespace (tests, decommissioning a namespace).
+    pub async fn delete_queues(&self) -> anyhow::Result<()> {
+        let channel = self.channel().await?;
+        for queue in self.topology.all() {
+            channel
+                .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+                .await?;
+        }
+        self.reset().await;
+        Ok(())
     }
 
     /// Deletes every dead letter. Returns how many there were.

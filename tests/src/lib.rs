@@ -116,6 +116,14 @@ impl Dispatcher {
         self.jobs.submit(&self.broker, job).await.expect("submit")
     }
 
+    /// Deletes the namespace's queues, so test runs leave nothing behind on the broker.
+    pub async fn delete_queues(&self) {
+        self.broker
+            .delete_queues()
+            .await
+            .expect("deleting the test queues");
+    }
+
     /// Polls until the job is `done` or `dead`, or `timeout` passes.
     pub async fn wait_finished(&self, id: &str, timeout: Duration) -> JobView {
         let deadline = tokio::time::Instant::now() + timeout;

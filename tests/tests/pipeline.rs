@@ -47,6 +47,7 @@ async fn url_and_inline_jobs_succeed() {
         assert!(result["content"]["word_count"].as_u64().unwrap() > 300);
     }
     worker.stop().await;
+    dispatcher.delete_queues().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -81,6 +82,7 @@ async fn a_404_is_dead_lettered_without_retry() {
         Some(format!("{ns}-worker").as_str())
     );
     worker.stop().await;
+    dispatcher.delete_queues().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -102,6 +104,7 @@ async fn a_503_that_recovers_succeeds_after_retries() {
     assert_eq!(view.attempts, Some(3), "two 503s, then success");
     assert_eq!(web.hits(&ns), 3);
     worker.stop().await;
+    dispatcher.delete_queues().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -156,6 +159,7 @@ async fn an_undecodable_message_is_dead_lettered_with_its_reason() {
     );
     connection.close(200, "done".into()).await.unwrap();
     worker.stop().await;
+    dispatcher.delete_queues().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -179,6 +183,7 @@ async fn a_private_address_is_refused() {
     assert_eq!(view.attempts, Some(1));
     assert!(view.error.unwrap().contains("SSRF"));
     worker.stop().await;
+    dispatcher.delete_queues().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -229,4 +234,57 @@ async fn duplicates_within_the_window_are_processed_once() {
         "another mode is another job"
     );
     worker.stop().await;
+    dispatcher.delete_queues().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_example_producer_publishes_jobs_workers_run() {
+    let ns = namespace("python");
+    let worker = InProcessWorker::start(worker_config(&ns));
+    let dispatcher = Dispatcher::connect(&ns).await;
+    dispatcher.broker.queue_depths().await.unwrap();
+
+    let page = corpus::dir().join("html");
+    let html = std::fs::read_dir(&page)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let unpacked = std::env::temp_dir().join(format!("{ns}.html"));
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(std::fs::File::open(html).unwrap()),
+        &mut bytes,
+    )
+    .unwrap();
+    std::fs::write(&unpacked, bytes).unwrap();
+
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/producer.py");
+    let output = tokio::process::Command::new("python3")
+        .arg(script)
+        .arg(format!("https://{ns}.example/python"))
+        .args([
+            "--html",
+            unpacked.to_str().unwrap(),
+            "--namespace",
+            &ns,
+            "--wait",
+            "--timeout",
+            "60",
+        ])
+        .output()
+        .await
+        .expect("python3");
+    assert!(
+        output.status.success(),
+        "producer failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last["status"], "done", "{stdout}");
+    assert!(last["result"]["content"]["word_count"].as_u64().unwrap() > 100);
+    worker.stop().await;
+    dispatcher.delete_queues().await;
 }
