@@ -1,0 +1,153 @@
+//! Broker and Redis outages in the middle of a run: the dispatcher and the worker recover by
+//! themselves and every confirmed job ends `done`. These tests stop shared services, so they
+//! run one at a time.
+
+use std::collections::HashSet;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use riptide_e2e::{namespace, worker_config, Dispatcher, InProcessWorker};
+use riptide_extractor::ExtractionMode;
+use riptide_shared::job::{Job, JobKind};
+use tokio::sync::Mutex;
+
+/// One outage at a time.
+static SERIAL: Mutex<()> = Mutex::const_new(());
+
+fn job(ns: &str, n: usize) -> Job {
+    let html = format!("<html><head><title>Job {n}</title></head><body><article><p>Outage test page {n} with a few words of text to extract.</p></article></body></html>");
+    Job::new(
+        JobKind::Html,
+        format!("https://{ns}.example/{n}"),
+        Some(html),
+        &ExtractionMode::Article,
+    )
+}
+
+fn run(command: &str, args: &[&str]) {
+    let status = Command::new(command)
+        .args(args)
+        .status()
+        .unwrap_or_else(|e| panic!("{command}: {e}"));
+    assert!(status.success(), "{command} {args:?} failed");
+}
+
+/// Submits `count` jobs, one every `every`, returning the ids the broker confirmed.
+async fn submit_slowly(
+    dispatcher: Arc<Dispatcher>,
+    ns: String,
+    count: usize,
+    every: Duration,
+) -> Vec<String> {
+    let mut ids = Vec::new();
+    for n in 0..count {
+        let job = job(&ns, n);
+        match dispatcher.jobs.submit(&dispatcher.broker, &job).await {
+            Ok(submitted) => ids.push(submitted.id),
+            Err(e) => eprintln!("job {n} not confirmed: {e:#}"),
+        }
+        tokio::time::sleep(every).await;
+    }
+    ids
+}
+
+async fn assert_all_done(dispatcher: &Dispatcher, cursor: String, ids: &[String]) {
+    let pending: HashSet<String> = ids.iter().cloned().collect();
+    let unfinished = dispatcher
+        .jobs
+        .wait(cursor, pending, Duration::from_secs(180), |_, _| {})
+        .await
+        .unwrap();
+    assert!(
+        unfinished.is_empty(),
+        "{} confirmed jobs never finished",
+        unfinished.len()
+    );
+    for id in ids {
+        let view = dispatcher
+            .jobs
+            .view(id)
+            .await
+            .unwrap()
+            .expect("job in Redis");
+        assert_eq!(view.status.as_deref(), Some("done"), "{id}: {view:?}");
+        assert!(view.result.is_some(), "{id} is done without a result");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rabbitmq_restarted_during_a_run() {
+    let _serial = SERIAL.lock().await;
+    let ns = namespace("broker-restart");
+    let worker = InProcessWorker::start(worker_config(&ns));
+    let dispatcher = Arc::new(Dispatcher::connect(&ns).await);
+    let cursor = dispatcher.jobs.completions_cursor().await.unwrap();
+
+    let producer = tokio::spawn(submit_slowly(
+        dispatcher.clone(),
+        ns.clone(),
+        300,
+        Duration::from_millis(20),
+    ));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    run("rabbitmqctl", &["-q", "stop_app"]);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    run("rabbitmqctl", &["-q", "start_app"]);
+    let ids = producer.await.unwrap();
+    assert_eq!(
+        ids.len(),
+        300,
+        "the dispatcher reconnected and every job was confirmed"
+    );
+
+    assert_all_done(&dispatcher, cursor, &ids).await;
+    worker.stop().await;
+    dispatcher.delete_queues().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_stopped_for_20_seconds_during_a_run() {
+    let _serial = SERIAL.lock().await;
+    let ns = namespace("redis-stop");
+    let dispatcher = Arc::new(Dispatcher::connect(&ns).await);
+    let cursor = dispatcher.jobs.completions_cursor().await.unwrap();
+    let ids: Vec<String> = {
+        let mut ids = Vec::new();
+        for n in 0..300 {
+            ids.push(dispatcher.submit(&job(&ns, n)).await.id);
+        }
+        ids
+    };
+    let pid = redis_pid().await;
+    let worker = InProcessWorker::start(worker_config(&ns));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Redis stops answering (the process is stopped, its data kept) for 20 s.
+    run("kill", &["-STOP", &pid]);
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    let queue_depth_during_outage = dispatcher.broker.queue_depths().await.unwrap()[0].1;
+    run("kill", &["-CONT", &pid]);
+    assert!(
+        queue_depth_during_outage > 0,
+        "jobs were left unacked while Redis was away"
+    );
+
+    assert_all_done(&dispatcher, cursor, &ids).await;
+    worker.stop().await;
+    dispatcher.delete_queues().await;
+}
+
+async fn redis_pid() -> String {
+    let client = redis::Client::open("redis://127.0.0.1:6379/").unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let info: String = redis::cmd("INFO")
+        .arg("server")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix("process_id:"))
+        .map(|p| p.trim().to_string())
+        .expect("process_id in INFO")
+}
