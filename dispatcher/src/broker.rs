@@ -75,6 +75,13 @@ impl Broker {
         Ok(channel)
     }
 
+    /// Closes the connection cleanly (the broker logs no error, unconfirmed work is not lost).
+    pub async fn close(&self) {
+        if let Some(session) = self.session.lock().await.take() {
+            let _ = session.connection.close(200, "dispatcher done".into()).await;
+        }
+    }
+
     async fn reset(&self) {
         *self.session.lock().await = None;
     }

@@ -62,11 +62,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         broker,
         jobs: Arc::new(jobs),
     };
-    match cli.command {
+    let broker = ctx.broker.clone();
+    let outcome = match cli.command {
         Command::Enqueue(args) => enqueue::run(&ctx, args).await,
         Command::Status { id } => status::run(&ctx, &id).await,
         Command::Dlq(command) => dlq::run(&ctx, command).await,
         Command::Stats(args) => stats::run(&ctx, args).await,
         Command::Serve => serve::run(ctx).await,
-    }
+    };
+    broker.close().await;
+    outcome
 }
