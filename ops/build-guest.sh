@@ -9,8 +9,14 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# GUEST_PROFILE=guest-size builds the opt-level "s" variant beside it, for the benchmarks.
+profile="${GUEST_PROFILE:-guest}"
 out_dir="$root/target/guest"
-out="$out_dir/riptide_extractor.wasm"
+if [ "$profile" = guest ]; then
+  out="$out_dir/riptide_extractor.wasm"
+else
+  out="$out_dir/riptide_extractor-$profile.wasm"
+fi
 guest_target_dir="$root/target/guest-build"
 debian_packages=(rustc-web cargo-web rust-web-src rust-web-llvm)
 
@@ -52,12 +58,12 @@ unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
 log "building guest component with $(/usr/bin/rustc --version)"
 (
   cd "$root/guest-extractor"
-  /usr/bin/cargo rustc -q --lib --crate-type cdylib --profile guest --target wasm32-unknown-unknown \
+  /usr/bin/cargo rustc -q --lib --crate-type cdylib --profile "$profile" --target wasm32-unknown-unknown \
     -Zbuild-std=std,panic_abort --target-dir "$guest_target_dir" \
     --features component >&2
 )
 
-built="$guest_target_dir/wasm32-unknown-unknown/guest/riptide_extractor.wasm"
+built="$guest_target_dir/wasm32-unknown-unknown/$profile/riptide_extractor.wasm"
 magic="$(head -c 8 "$built" | od -An -tx1 | tr -d ' \n')"
 if [ "$magic" != "0061736d0d000100" ]; then
   log "$built is not a component (magic $magic); is the linker wasm-component-ld?"

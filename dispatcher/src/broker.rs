@@ -78,7 +78,10 @@ impl Broker {
     /// Closes the connection cleanly (the broker logs no error, unconfirmed work is not lost).
     pub async fn close(&self) {
         if let Some(session) = self.session.lock().await.take() {
-            let _ = session.connection.close(200, "dispatcher done".into()).await;
+            let _ = session
+                .connection
+                .close(200, "dispatcher done".into())
+                .await;
         }
     }
 

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use redis::streams::{StreamReadOptions, StreamReadReply};
 use redis::AsyncCommands;
 use riptide_shared::job::{now_ms, Job, Status};
@@ -51,12 +51,8 @@ pub struct Jobs {
 
 impl Jobs {
     pub async fn connect(settings: &RedisSettings) -> redis::RedisResult<Self> {
-        let client = redis::Client::open(settings.url.as_str())?;
-        let config = ConnectionManagerConfig::new()
-            .set_response_timeout(Some(Duration::from_secs(5)))
-            .set_connection_timeout(Some(Duration::from_secs(5)));
         Ok(Self {
-            redis: ConnectionManager::new_with_config(client, config).await?,
+            redis: settings.connect().await?,
             settings: settings.clone(),
         })
     }

@@ -59,6 +59,20 @@ impl ExtractionMode {
             Self::Custom(_) => "custom",
         }
     }
+
+    /// The mode called `name` (one of [`MODES`]); `selectors` are used by `custom` only.
+    pub fn parse(name: &str, selectors: Vec<String>) -> Result<Self, ExtractError> {
+        match name {
+            "article" => Ok(Self::Article),
+            "full" => Ok(Self::Full),
+            "metadata" => Ok(Self::Metadata),
+            "custom" => Ok(Self::Custom(selectors)),
+            other => Err(ExtractError::UnsupportedMode(format!(
+                "unknown mode `{other}`; use one of {}",
+                MODES.join(", ")
+            ))),
+        }
+    }
 }
 
 /// Everything extracted from one page (the 15 fields of the WIT `extracted-content`).

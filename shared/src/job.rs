@@ -120,15 +120,8 @@ impl Job {
     }
 
     pub fn extraction_mode(&self) -> Result<ExtractionMode, JobError> {
-        match self.mode.as_str() {
-            "article" => Ok(ExtractionMode::Article),
-            "full" => Ok(ExtractionMode::Full),
-            "metadata" => Ok(ExtractionMode::Metadata),
-            "custom" => Ok(ExtractionMode::Custom(self.selectors.clone())),
-            other => Err(JobError::Invalid(format!(
-                "unknown mode `{other}`; use article, full, metadata or custom"
-            ))),
-        }
+        ExtractionMode::parse(&self.mode, self.selectors.clone())
+            .map_err(|e| JobError::Invalid(e.message().to_string()))
     }
 
     /// What makes two submissions "the same job" for deduplication.

@@ -65,6 +65,23 @@ pub struct RedisSettings {
     pub dedup_window_secs: u64,
 }
 
+/// Per-command and connect timeout: a stopped Redis must fail fast so callers' retry loops
+/// run instead of hanging.
+const REDIS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl RedisSettings {
+    /// A connection that reconnects by itself after Redis restarts.
+    pub async fn connect(&self) -> redis::RedisResult<redis::aio::ConnectionManager> {
+        let client = redis::Client::open(self.url.as_str())?;
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_response_timeout(Some(REDIS_TIMEOUT))
+            .set_connection_timeout(Some(REDIS_TIMEOUT))
+            .set_number_of_retries(2)
+            .set_max_delay(std::time::Duration::from_secs(1));
+        redis::aio::ConnectionManager::new_with_config(client, config).await
+    }
+}
+
 impl Default for RedisSettings {
     fn default() -> Self {
         Self {

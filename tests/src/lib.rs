@@ -3,9 +3,8 @@
 //! can SIGKILL), and the dispatcher's own submission code, all against the RabbitMQ and
 //! Redis on this machine. Each test gets its own queue namespace.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -36,23 +35,9 @@ pub fn namespace(test: &str) -> String {
     format!("e2e-{run}-{test}")
 }
 
-/// The real extractor component, built by the project's script.
-pub fn component_path() -> PathBuf {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-        let output = std::process::Command::new(root.join("ops/build-guest.sh"))
-            .output()
-            .expect("running ops/build-guest.sh");
-        assert!(
-            output.status.success(),
-            "ops/build-guest.sh failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        PathBuf::from(String::from_utf8(output.stdout).unwrap().trim())
-    })
-    .clone()
-}
+#[path = "../../worker/tests/common/mod.rs"]
+mod common;
+pub use common::component_path;
 
 /// Worker configuration for a test: its namespace, private addresses allowed (the test web
 /// server is on loopback), a small pool, an ephemeral health port.
@@ -122,6 +107,32 @@ impl Dispatcher {
             .delete_queues()
             .await
             .expect("deleting the test queues");
+    }
+
+    /// Follows the completion stream from `cursor` until every job in `ids` finished, then
+    /// checks each is `done` with a stored result.
+    pub async fn assert_all_done(&self, cursor: String, ids: &[String]) {
+        let pending: HashSet<String> = ids.iter().cloned().collect();
+        let unfinished = self
+            .jobs
+            .wait(cursor, pending, Duration::from_secs(300), |_, _| {})
+            .await
+            .expect("Redis");
+        assert!(
+            unfinished.is_empty(),
+            "{} jobs never finished",
+            unfinished.len()
+        );
+        for id in ids {
+            let view = self
+                .jobs
+                .view(id)
+                .await
+                .expect("Redis")
+                .expect("job in Redis");
+            assert_eq!(view.status.as_deref(), Some("done"), "{id}: {view:?}");
+            assert!(view.result.is_some(), "{id} is done without a result");
+        }
     }
 
     /// Polls until the job is `done` or `dead`, or `timeout` passes.

@@ -2,7 +2,6 @@
 //! `done` in Redis, none is lost. The worker runs as a child process: this test binary
 //! re-executes itself to run only `worker_process`, which hosts the real worker.
 
-use std::collections::HashSet;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -103,26 +102,7 @@ async fn a_worker_killed_mid_run_loses_nothing() {
     first.wait().unwrap();
 
     let mut second = spawn_worker(&ns);
-    let pending: HashSet<String> = ids.iter().cloned().collect();
-    let unfinished = dispatcher
-        .jobs
-        .wait(cursor, pending, Duration::from_secs(300), |_, _| {})
-        .await
-        .unwrap();
-    assert!(
-        unfinished.is_empty(),
-        "{} jobs never finished",
-        unfinished.len()
-    );
-    for id in &ids {
-        let view = dispatcher
-            .jobs
-            .view(id)
-            .await
-            .unwrap()
-            .expect("job in Redis");
-        assert_eq!(view.status.as_deref(), Some("done"), "{id}: {view:?}");
-    }
+    dispatcher.assert_all_done(cursor, &ids).await;
 
     // SIGTERM drains and exits 0.
     let status = Command::new("kill")

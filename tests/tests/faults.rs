@@ -2,7 +2,6 @@
 //! themselves and every confirmed job ends `done`. These tests stop shared services, so they
 //! run one at a time.
 
-use std::collections::HashSet;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,30 +51,6 @@ async fn submit_slowly(
     ids
 }
 
-async fn assert_all_done(dispatcher: &Dispatcher, cursor: String, ids: &[String]) {
-    let pending: HashSet<String> = ids.iter().cloned().collect();
-    let unfinished = dispatcher
-        .jobs
-        .wait(cursor, pending, Duration::from_secs(180), |_, _| {})
-        .await
-        .unwrap();
-    assert!(
-        unfinished.is_empty(),
-        "{} confirmed jobs never finished",
-        unfinished.len()
-    );
-    for id in ids {
-        let view = dispatcher
-            .jobs
-            .view(id)
-            .await
-            .unwrap()
-            .expect("job in Redis");
-        assert_eq!(view.status.as_deref(), Some("done"), "{id}: {view:?}");
-        assert!(view.result.is_some(), "{id} is done without a result");
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rabbitmq_restarted_during_a_run() {
     let _serial = SERIAL.lock().await;
@@ -101,7 +76,7 @@ async fn rabbitmq_restarted_during_a_run() {
         "the dispatcher reconnected and every job was confirmed"
     );
 
-    assert_all_done(&dispatcher, cursor, &ids).await;
+    dispatcher.assert_all_done(cursor, &ids).await;
     worker.stop().await;
     dispatcher.delete_queues().await;
 }
@@ -133,7 +108,7 @@ async fn redis_stopped_for_20_seconds_during_a_run() {
         "jobs were left unacked while Redis was away"
     );
 
-    assert_all_done(&dispatcher, cursor, &ids).await;
+    dispatcher.assert_all_done(cursor, &ids).await;
     worker.stop().await;
     dispatcher.delete_queues().await;
 }

@@ -1,7 +1,8 @@
 //! Sandbox benchmarks, each comparison measured side by side in one run:
 //! per-job overhead (fresh store + instantiate + trivial call) with and without the pooling
-//! allocator; extraction of the median dev page in wasm versus native; component load with
-//! a warm AOT cache versus compiling. Run with `cargo bench -p riptide-worker`.
+//! allocator; extraction of the median dev page natively and in wasm with each layer of
+//! limits, SIMD off and the size-optimized guest; component load with a warm AOT cache
+//! versus compiling. Run with `cargo bench -p riptide-worker`.
 
 #[path = "../tests/common/mod.rs"]
 mod common;

@@ -4,17 +4,13 @@
 //! A job's message is acked only after [`Store::complete`] (or [`Store::finish_failed`])
 //! returned: the result is durably in Redis before the broker forgets the job.
 
-use std::time::Duration;
-
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use redis::streams::StreamMaxlen;
 use redis::AsyncCommands;
 use riptide_shared::job::{now_ms, JobResult, Status};
 use riptide_shared::keys::{self, field};
 use riptide_shared::settings::RedisSettings;
 
-/// Per-command timeout: a stopped Redis must fail fast so the caller's retry loop runs.
-const RESPONSE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a worker's heartbeat hash outlives its last refresh.
 const HEARTBEAT_TTL_SECS: i64 = 30;
 
@@ -27,15 +23,8 @@ pub struct Store {
 impl Store {
     /// Connects; the connection manager reconnects by itself after Redis restarts.
     pub async fn connect(settings: &RedisSettings) -> redis::RedisResult<Self> {
-        let client = redis::Client::open(settings.url.as_str())?;
-        let config = ConnectionManagerConfig::new()
-            .set_response_timeout(Some(RESPONSE_TIMEOUT))
-            .set_connection_timeout(Some(RESPONSE_TIMEOUT))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_secs(1));
-        let conn = ConnectionManager::new_with_config(client, config).await?;
         Ok(Self {
-            conn,
+            conn: settings.connect().await?,
             ttl_secs: i64::try_from(settings.result_ttl_secs).unwrap_or(i64::MAX),
         })
     }

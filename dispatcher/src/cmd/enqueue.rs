@@ -8,9 +8,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Args, ValueEnum};
+use clap::builder::PossibleValuesParser;
+use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use riptide_extractor::ExtractionMode;
+use riptide_extractor::{ExtractionMode, MODES};
 use riptide_shared::job::{Job, JobKind};
 use tokio::task::JoinSet;
 
@@ -37,8 +38,9 @@ pub struct EnqueueArgs {
         default_value = "https://example.invalid/"
     )]
     base_url: String,
-    #[arg(long, value_enum, default_value_t = ModeArg::Article)]
-    mode: ModeArg,
+    /// What to extract: article, full, metadata or custom.
+    #[arg(long, default_value = "article", value_parser = PossibleValuesParser::new(MODES))]
+    mode: String,
     /// CSS selector for `--mode custom`; repeat for several.
     #[arg(long = "selector", value_name = "S")]
     selectors: Vec<String>,
@@ -53,21 +55,8 @@ pub struct EnqueueArgs {
     timeout_secs: u64,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum ModeArg {
-    Article,
-    Full,
-    Metadata,
-    Custom,
-}
-
 pub async fn run(ctx: &Connections, args: EnqueueArgs) -> anyhow::Result<()> {
-    let mode = match args.mode {
-        ModeArg::Article => ExtractionMode::Article,
-        ModeArg::Full => ExtractionMode::Full,
-        ModeArg::Metadata => ExtractionMode::Metadata,
-        ModeArg::Custom => ExtractionMode::Custom(args.selectors.clone()),
-    };
+    let mode = ExtractionMode::parse(&args.mode, args.selectors.clone())?;
     let mut jobs = Vec::new();
     for url in read_urls(&args)? {
         jobs.push(Job::new(JobKind::Url, url, None, &mode));

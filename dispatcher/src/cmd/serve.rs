@@ -107,12 +107,12 @@ async fn submit(State(api): State<Arc<Api>>, Json(batch): Json<Batch>) -> Respon
     }
     let mut jobs = Vec::with_capacity(batch.jobs.len());
     for request in batch.jobs {
-        let mode = match request.mode.as_deref().unwrap_or("article") {
-            "article" => ExtractionMode::Article,
-            "full" => ExtractionMode::Full,
-            "metadata" => ExtractionMode::Metadata,
-            "custom" => ExtractionMode::Custom(request.selectors.clone()),
-            other => return error(StatusCode::BAD_REQUEST, format!("unknown mode `{other}`")),
+        let mode = match ExtractionMode::parse(
+            request.mode.as_deref().unwrap_or("article"),
+            request.selectors,
+        ) {
+            Ok(mode) => mode,
+            Err(e) => return error(StatusCode::BAD_REQUEST, e.message().to_string()),
         };
         let kind = if request.html.is_some() {
             JobKind::Html

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use clap::builder::PossibleValuesParser;
 use clap::{Args, ValueEnum};
-use riptide_extractor::{ExtractError, ExtractedDoc, ExtractionMode};
+use riptide_extractor::{ExtractError, ExtractedDoc, ExtractionMode, MODES};
 use riptide_worker::breaker::Breaker;
 use riptide_worker::config::WorkerConfig;
 use riptide_worker::extraction::{Extractor, Stats};
@@ -21,8 +22,9 @@ use serde::Serialize;
 #[derive(Debug, Args)]
 pub struct ExtractArgs {
     /// What to extract.
-    #[arg(long, value_enum, default_value_t = ModeArg::Article)]
-    mode: ModeArg,
+    /// What to extract: article, full, metadata or custom.
+    #[arg(long, default_value = "article", value_parser = PossibleValuesParser::new(MODES))]
+    mode: String,
     /// CSS selector for `--mode custom`; repeat for several.
     #[arg(long = "selector", value_name = "S")]
     selectors: Vec<String>,
@@ -38,14 +40,6 @@ pub struct ExtractArgs {
     /// HTML files; `-` reads standard input.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum ModeArg {
-    Article,
-    Full,
-    Metadata,
-    Custom,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -88,12 +82,7 @@ struct Summary {
 }
 
 pub fn run(args: ExtractArgs, config: WorkerConfig) -> anyhow::Result<()> {
-    let mode = match args.mode {
-        ModeArg::Article => ExtractionMode::Article,
-        ModeArg::Full => ExtractionMode::Full,
-        ModeArg::Metadata => ExtractionMode::Metadata,
-        ModeArg::Custom => ExtractionMode::Custom(args.selectors.clone()),
-    };
+    let mode = ExtractionMode::parse(&args.mode, args.selectors.clone())?;
     let metrics = Arc::new(Metrics::new()?);
     let extractor = match args.engine {
         EngineArg::Native => Extractor::native(config.native.clone(), metrics),

@@ -24,7 +24,7 @@ pub fn build(config: &SandboxConfig) -> wasmtime::Result<(Engine, bool)> {
     if config.pooling {
         match Engine::new(&wasmtime_config(config, true)) {
             Ok(engine) => {
-                start_epoch_ticker(&engine, config.epoch_tick_ms);
+                start_epoch_ticker(&engine, config);
                 return Ok((engine, true));
             }
             // Like Spin: a machine that cannot reserve the pool's address space (a small
@@ -35,7 +35,7 @@ pub fn build(config: &SandboxConfig) -> wasmtime::Result<(Engine, bool)> {
         }
     }
     let engine = Engine::new(&wasmtime_config(config, false))?;
-    start_epoch_ticker(&engine, config.epoch_tick_ms);
+    start_epoch_ticker(&engine, config);
     Ok((engine, false))
 }
 
@@ -44,8 +44,10 @@ pub fn build(config: &SandboxConfig) -> wasmtime::Result<(Engine, bool)> {
 pub fn wasmtime_config(config: &SandboxConfig, pooling: bool) -> Config {
     let mut wasmtime = Config::new();
     wasmtime
-        .consume_fuel(true)
-        .epoch_interruption(true)
+        .consume_fuel(config.meter_fuel)
+        .epoch_interruption(config.epoch_deadline)
+        .wasm_simd(config.simd)
+        .wasm_relaxed_simd(config.simd)
         .memory_init_cow(true)
         .cranelift_opt_level(OptLevel::Speed)
         .parallel_compilation(true);
@@ -81,7 +83,11 @@ pub fn wasmtime_config(config: &SandboxConfig, pooling: bool) -> Config {
 
 /// Advances the engine's epoch every `tick_ms`. The thread holds only a weak reference and
 /// ends when the engine is dropped: no leaked thread, no global.
-fn start_epoch_ticker(engine: &Engine, tick_ms: u64) {
+fn start_epoch_ticker(engine: &Engine, config: &SandboxConfig) {
+    if !config.epoch_deadline {
+        return;
+    }
+    let tick_ms = config.epoch_tick_ms;
     let weak = engine.weak();
     let tick = Duration::from_millis(tick_ms.max(1));
     let spawned = std::thread::Builder::new()

@@ -59,6 +59,15 @@ pub struct SandboxConfig {
     pub max_instances: u32,
     /// Use the pooling allocator (falls back to on-demand when the address space is too small).
     pub pooling: bool,
+    /// Fuel metering. Not configurable: only the benchmarks turn it off, to show its cost.
+    #[serde(skip)]
+    pub meter_fuel: bool,
+    /// Epoch deadlines. Not configurable: only the benchmarks turn them off.
+    #[serde(skip)]
+    pub epoch_deadline: bool,
+    /// Wasm SIMD proposals in the engine. Not configurable: the benchmarks compare both.
+    #[serde(skip)]
+    pub simd: bool,
 }
 
 impl Default for SandboxConfig {
@@ -76,14 +85,17 @@ impl Default for SandboxConfig {
             epoch_tick_ms: 5,
             max_instances: 8,
             pooling: true,
+            meter_fuel: true,
+            epoch_deadline: true,
+            simd: true,
         }
     }
 }
 
 /// Fuel every page gets: with the per-KiB budget, ten times what the costliest dev-corpus
 /// page needed (calibrated over ../shared/corpus/dev; see the README).
-pub const DEFAULT_FUEL_BASE: u64 = 600_000_000;
-/// Fuel per KiB of HTML (the dev pages need 70 k to 1.4 M per KiB, median 430 k).
+pub const DEFAULT_FUEL_BASE: u64 = 800_000_000;
+/// Fuel per KiB of HTML (the dev pages need 71 k to 1.6 M per KiB, median 456 k).
 pub const DEFAULT_FUEL_PER_KIB: u64 = 5_000_000;
 
 impl SandboxConfig {
@@ -315,11 +327,15 @@ impl Sandbox {
             },
         );
         store.limiter(|state| &mut state.limiter);
-        store
-            .set_fuel(fuel)
-            .map_err(|e| SandboxError::Instantiate(format!("setting fuel: {e}")))?;
-        store.set_epoch_deadline(self.deadline_ticks());
-        store.epoch_deadline_trap();
+        if self.config.meter_fuel {
+            store
+                .set_fuel(fuel)
+                .map_err(|e| SandboxError::Instantiate(format!("setting fuel: {e}")))?;
+        }
+        if self.config.epoch_deadline {
+            store.set_epoch_deadline(self.deadline_ticks());
+            store.epoch_deadline_trap();
+        }
 
         let outcome = match self.pre.instantiate(&mut store) {
             Ok(extractor) => {
@@ -329,7 +345,7 @@ impl Sandbox {
         };
         let stats = RunStats {
             processing_time_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-            fuel_consumed: fuel.saturating_sub(store.get_fuel().unwrap_or(0)),
+            fuel_consumed: store.get_fuel().map_or(0, |left| fuel.saturating_sub(left)),
             peak_memory_bytes: store.data().limiter.peak_bytes(),
         };
         outcome.map(|result| Run { result, stats })
