@@ -33,15 +33,61 @@ fn per_job_overhead(c: &mut Criterion) {
     group.finish();
 }
 
+/// Native against wasm with each layer of limits, SIMD off, and the size-optimized guest
+/// (when `GUEST_PROFILE=guest-size ops/build-guest.sh` has built it).
 fn extraction_wasm_vs_native(c: &mut Criterion) {
     let mut pages = corpus::all();
     pages.sort_by_key(|p| p.html.len());
     let page = &pages[pages.len() / 2];
-    let wasm = sandbox(common::config(PathBuf::new()));
+    let base = common::config(PathBuf::new());
+    let mut sandboxes = vec![
+        (
+            "wasm_no_limits",
+            sandbox(SandboxConfig {
+                meter_fuel: false,
+                epoch_deadline: false,
+                ..base.clone()
+            }),
+        ),
+        (
+            "wasm_epoch",
+            sandbox(SandboxConfig {
+                meter_fuel: false,
+                ..base.clone()
+            }),
+        ),
+        (
+            "wasm_fuel",
+            sandbox(SandboxConfig {
+                epoch_deadline: false,
+                ..base.clone()
+            }),
+        ),
+        ("wasm_fuel_epoch", sandbox(base.clone())),
+        (
+            "wasm_fuel_epoch_simd_off",
+            sandbox(SandboxConfig {
+                simd: false,
+                ..base.clone()
+            }),
+        ),
+    ];
+    let size_guest = base
+        .component_path
+        .with_file_name("riptide_extractor-guest-size.wasm");
+    if size_guest.exists() {
+        sandboxes.push((
+            "wasm_fuel_epoch_opt_s",
+            sandbox(SandboxConfig {
+                component_path: size_guest,
+                ..base.clone()
+            }),
+        ));
+    }
     let mut group = c.benchmark_group(format!("extract_median_page_{}KiB", page.html.len() / 1024));
     group
         .sample_size(30)
-        .measurement_time(Duration::from_secs(8));
+        .measurement_time(Duration::from_secs(6));
     group.bench_function("native", |b| {
         b.iter(|| {
             riptide_extractor::extract_with_stats(
@@ -53,12 +99,14 @@ fn extraction_wasm_vs_native(c: &mut Criterion) {
             .unwrap()
         })
     });
-    group.bench_function("wasm_fuel_epoch", |b| {
-        b.iter(|| {
-            wasm.extract(&page.html, &page.url, &ExtractionMode::Article)
-                .unwrap()
-        })
-    });
+    for (name, wasm) in &sandboxes {
+        group.bench_function(*name, |b| {
+            b.iter(|| {
+                wasm.extract(&page.html, &page.url, &ExtractionMode::Article)
+                    .unwrap()
+            })
+        });
+    }
     group.finish();
 }
 
