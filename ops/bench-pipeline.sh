@@ -2,8 +2,8 @@
 # Pipeline throughput: one release worker consumes inline-HTML jobs made from the dev corpus
 # pages (each page REPEATS times, under distinct URLs so deduplication does not drop them);
 # reports jobs per second from first publish to last result, and the share of the worker's
-# CPU time spent inside extraction (the sum of riptide_extraction_seconds over the worker's
-# user+system CPU seconds). Uses its own queue namespace.
+# CPU time spent inside extraction (riptide_extraction_cpu_seconds_total, thread CPU time,
+# over the worker's user+system CPU seconds). Uses its own queue namespace.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,7 +28,7 @@ until curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do sleep 0.2; do
 
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$worker_pid/stat"; }
 extraction_seconds() {
-  curl -fs "http://127.0.0.1:$port/metrics" | awk '/^riptide_extraction_seconds_sum/ {s += $2} END {print s + 0}'
+  curl -fs "http://127.0.0.1:$port/metrics" | awk '/^riptide_extraction_cpu_seconds_total/ {s += $2} END {print s + 0}'
 }
 
 cpu_before="$(cpu_seconds)"; extract_before="$(extraction_seconds)"

@@ -5,6 +5,8 @@
 pub const JOBS_TOTAL: &str = "riptide_jobs_total";
 /// Seconds from handing a page to the extractor until its result, by `engine`.
 pub const EXTRACTION_SECONDS: &str = "riptide_extraction_seconds";
+/// CPU seconds the extraction threads spent extracting (thread CPU time, not wall time), by `engine`.
+pub const EXTRACTION_CPU_SECONDS_TOTAL: &str = "riptide_extraction_cpu_seconds_total";
 /// Fuel units one sandboxed extraction consumed.
 pub const FUEL_CONSUMED: &str = "riptide_sandbox_fuel_consumed";
 /// Largest linear memory one sandboxed extraction reached, in bytes.

@@ -2,8 +2,8 @@
 //! `riptide_shared::metrics`, the one list dashboards and alerts are checked against.
 
 use prometheus::{
-    exponential_buckets, Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter,
-    IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    exponential_buckets, CounterVec, Encoder, Gauge, Histogram, HistogramOpts, HistogramVec,
+    IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 use riptide_shared::metrics as names;
 
@@ -11,6 +11,7 @@ pub struct Metrics {
     registry: Registry,
     pub jobs: IntCounterVec,
     pub extraction_seconds: HistogramVec,
+    pub extraction_cpu_seconds: CounterVec,
     pub fuel_consumed: Histogram,
     pub peak_memory_bytes: Histogram,
     pub instances_in_use: IntGauge,
@@ -35,6 +36,13 @@ impl Metrics {
             extraction_seconds: HistogramVec::new(
                 HistogramOpts::new(names::EXTRACTION_SECONDS, "Extraction latency, by engine")
                     .buckets(exponential_buckets(0.0005, 2.0, 16)?),
+                &["engine"],
+            )?,
+            extraction_cpu_seconds: CounterVec::new(
+                Opts::new(
+                    names::EXTRACTION_CPU_SECONDS_TOTAL,
+                    "Thread CPU time spent extracting, by engine",
+                ),
                 &["engine"],
             )?,
             fuel_consumed: Histogram::with_opts(
@@ -86,6 +94,7 @@ impl Metrics {
         let r = &metrics.registry;
         r.register(Box::new(metrics.jobs.clone()))?;
         r.register(Box::new(metrics.extraction_seconds.clone()))?;
+        r.register(Box::new(metrics.extraction_cpu_seconds.clone()))?;
         r.register(Box::new(metrics.fuel_consumed.clone()))?;
         r.register(Box::new(metrics.peak_memory_bytes.clone()))?;
         r.register(Box::new(metrics.instances_in_use.clone()))?;

@@ -28,8 +28,8 @@ pub struct EnqueueArgs {
     /// when it is not a terminal.
     #[arg(long, value_name = "FILE")]
     file: Option<PathBuf>,
-    /// Inline HTML files to extract (no fetch); repeat for several.
-    #[arg(long = "html", value_name = "FILE")]
+    /// Inline HTML files to extract (no fetch): `--html a.html b.html ...`.
+    #[arg(long = "html", value_name = "FILE", num_args = 1..)]
     html: Vec<PathBuf>,
     /// The page URL for `--html` jobs (resolves their links).
     #[arg(
