@@ -22,27 +22,10 @@ debian_packages=(rustc-web cargo-web rust-web-src rust-web-llvm)
 
 log() { printf 'build-guest: %s\n' "$*" >&2; }
 
-apt_install() {
-  if [ "$(id -u)" -ne 0 ]; then
-    log "missing Debian packages: $*; run as root or: sudo apt-get install -y $*"
-    exit 1
-  fi
-  log "installing Debian packages: $*"
-  apt-get -o DPkg::Lock::Timeout=600 update -q >&2
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q "$@" >&2
-}
-
-missing=()
-for pkg in "${debian_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-[ "${#missing[@]}" -eq 0 ] || apt_install "${missing[@]}"
+"$root/ops/apt-install.sh" "${debian_packages[@]}"
 
 # rust-web-llvm ships /usr/bin/rust-lld as a symlink to an lld-NN it does not depend on.
-lld_target="$(basename "$(readlink /usr/bin/rust-lld)")"
-if [ ! -e "/usr/bin/$lld_target" ]; then
-  apt_install "$lld_target"
-fi
+"$root/ops/apt-install.sh" "$(basename "$(readlink /usr/bin/rust-lld)")"
 
 # Debian's compiler, never rustup's: only it has the std sources for this target.
 unset RUSTUP_TOOLCHAIN

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# One-time set-up on a fresh machine: RabbitMQ and Redis running, the wasm toolchain
-# (Debian packages) and the extractor component built, the example producer's Python
-# packages installed.
+# Set-up on a fresh machine, idempotent (a second run takes seconds): RabbitMQ and Redis
+# running, the wasm toolchain (Debian packages) and the extractor component built, and
+# what the tests use besides Rust: the Python example's packages, promtool (Debian's
+# `prometheus`) and a Compose client (Debian's `docker-compose`) to check ops/ files.
+# ops/demo.sh and ops/test.sh run it themselves.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-command -v cargo >/dev/null || { echo "setup: cargo is missing; install Rust 1.95+ (rustup)" >&2; exit 1; }
-command -v python3 >/dev/null || { echo "setup: python3 is missing; apt-get install -y python3 python3-pip" >&2; exit 1; }
+fail() { printf 'setup: %s\n' "$*" >&2; exit 1; }
+command -v cargo >/dev/null || fail "cargo is missing: install Rust 1.95+ with rustup (https://rustup.rs)"
+command -v python3 >/dev/null || fail "python3 is missing: apt-get install -y python3 python3-pip"
 "$root/ops/services.sh"
-"$root/ops/build-guest.sh"
-python3 -m pip install -q --disable-pip-version-check pika msgpack redis
-echo "setup: done. Next: cargo build --release --workspace, then ops/demo.sh" >&2
+"$root/ops/build-guest.sh" >/dev/null
+"$root/ops/apt-install.sh" prometheus docker-compose
+python3 -m pip install -q --disable-pip-version-check pika msgpack redis \
+  || fail "pip could not install pika msgpack redis (needed by examples/producer.py and its test)"
+echo "setup: done" >&2

@@ -1,6 +1,7 @@
 //! The RipTide dispatcher: submits jobs (with deduplication and publisher confirms) and
 //! reads back what the workers stored.
 
+pub mod api;
 pub mod broker;
 pub mod config;
 pub mod jobs;

@@ -159,6 +159,15 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the order a job passes through them.
+    pub const ALL: [Status; 5] = [
+        Self::Queued,
+        Self::Processing,
+        Self::Done,
+        Self::Failed,
+        Self::Dead,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Queued => "queued",

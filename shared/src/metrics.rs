@@ -3,6 +3,11 @@
 
 /// Jobs (or local extractions) finished, by `outcome` (`done`, `failed`, `resource-limit`, ...).
 pub const JOBS_TOTAL: &str = "riptide_jobs_total";
+/// Seconds a job waited between its creation and a worker picking it up: the age of the
+/// backlog as the jobs leaving it saw it.
+pub const JOB_QUEUE_WAIT_SECONDS: &str = "riptide_job_queue_wait_seconds";
+/// Seconds a worker spent on one job, fetch, extraction and storage included, by `outcome`.
+pub const JOB_DURATION_SECONDS: &str = "riptide_job_duration_seconds";
 /// Seconds from handing a page to the extractor until its result, by `engine`.
 pub const EXTRACTION_SECONDS: &str = "riptide_extraction_seconds";
 /// CPU seconds the extraction threads spent extracting (thread CPU time, not wall time), by `engine`.
@@ -33,5 +38,43 @@ pub const AOT_CACHE_TOTAL: &str = "riptide_aot_cache_total";
 pub const QUEUE_DEPTH: &str = "riptide_queue_depth";
 /// Jobs submitted through the dispatcher, by `result` (`queued`, `duplicate`, `error`).
 pub const JOBS_SUBMITTED_TOTAL: &str = "riptide_jobs_submitted_total";
+/// 1 when the dispatcher reached the `dependency` (`broker`, `redis`) at the last scrape, else 0.
+pub const DEPENDENCY_UP: &str = "riptide_dependency_up";
 /// Jobs by status as counted in Redis, by `status` (exported by the dispatcher).
 pub const JOBS_BY_STATUS: &str = "riptide_jobs_by_status";
+
+/// How a delivery of a job ended: the `outcome` label of [`JOBS_TOTAL`] and
+/// [`JOB_DURATION_SECONDS`], which dashboards and alert rules select on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// The result is stored.
+    Done,
+    /// A transient failure; the job waits in a retry queue.
+    Retried,
+    /// Dead-lettered: a permanent failure, out of attempts, or an undecodable message.
+    Dead,
+    /// Already done (a redelivery); acked without running again.
+    Duplicate,
+    /// Nothing could be settled (e.g. Redis away too long); handed back to the broker.
+    Requeued,
+}
+
+impl JobOutcome {
+    pub const ALL: [JobOutcome; 5] = [
+        Self::Done,
+        Self::Retried,
+        Self::Dead,
+        Self::Duplicate,
+        Self::Requeued,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Done => "done",
+            Self::Retried => "retried",
+            Self::Dead => "dead",
+            Self::Duplicate => "duplicate",
+            Self::Requeued => "requeued",
+        }
+    }
+}

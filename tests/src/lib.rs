@@ -23,8 +23,10 @@ use tokio_util::sync::CancellationToken;
 #[path = "../../guest-extractor/tests/corpus/mod.rs"]
 pub mod corpus;
 
-/// A namespace of queues no other test uses.
+/// A namespace of queues no other test uses. Checks first that RabbitMQ and Redis are up,
+/// so that a missing service fails with the fix rather than with a timeout.
 pub fn namespace(test: &str) -> String {
+    require_services();
     static RUN: OnceLock<u128> = OnceLock::new();
     let run = RUN.get_or_init(|| {
         std::time::SystemTime::now()
@@ -33,6 +35,21 @@ pub fn namespace(test: &str) -> String {
             .unwrap_or(0)
     });
     format!("e2e-{run}-{test}")
+}
+
+fn require_services() {
+    static CHECKED: OnceLock<()> = OnceLock::new();
+    CHECKED.get_or_init(|| {
+        for (name, port) in [("RabbitMQ", 5672), ("Redis", 6379)] {
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            if std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_err() {
+                panic!(
+                    "{name} is not reachable on {addr}: run ops/services.sh (or ops/test.sh, which \
+                     does all set-up) and try again"
+                );
+            }
+        }
+    });
 }
 
 #[path = "../../worker/tests/common/mod.rs"]

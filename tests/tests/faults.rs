@@ -89,14 +89,29 @@ async fn redis_stopped_for_20_seconds_during_a_run() {
     let cursor = dispatcher.jobs.completions_cursor().await.unwrap();
     let ids: Vec<String> = {
         let mut ids = Vec::new();
-        for n in 0..300 {
+        for n in 0..1000 {
             ids.push(dispatcher.submit(&job(&ns, n)).await.id);
         }
         ids
     };
     let pid = redis_pid().await;
     let worker = InProcessWorker::start(worker_config(&ns));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The outage starts once the worker is under way, whatever its start-up time.
+    let under_way = tokio::time::Instant::now() + Duration::from_secs(60);
+    while dispatcher
+        .jobs
+        .view(&ids[0])
+        .await
+        .unwrap()
+        .and_then(|v| v.status)
+        == Some("queued".into())
+    {
+        assert!(
+            tokio::time::Instant::now() < under_way,
+            "the worker never started"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 
     // Redis stops answering (the process is stopped, its data kept) for 20 s.
     run("kill", &["-STOP", &pid]);

@@ -13,7 +13,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
 use futures_lite::StreamExt;
@@ -26,6 +26,7 @@ use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
 use rand::Rng;
 use riptide_shared::job::{now_ms, Job, JobKind, JobResult, Status};
+use riptide_shared::metrics::JobOutcome;
 use riptide_shared::settings::BrokerSettings;
 use riptide_shared::topology::{self, header};
 use tokio::sync::Semaphore;
@@ -168,31 +169,31 @@ impl Pipeline {
     }
 
     async fn handle(&self, delivery: Delivery, publish: &Channel) {
-        self.in_flight.fetch_add(1, Ordering::Relaxed);
-        let settled = self.process(&delivery, publish).await;
-        let acked = match settled {
-            Ok(()) => delivery.ack(BasicAckOptions::default()).await,
+        let _in_flight = InFlight::enter(&self.in_flight);
+        let started = Instant::now();
+        let (outcome, acked) = match self.process(&delivery, publish).await {
+            Ok(outcome) => (outcome, delivery.ack(BasicAckOptions::default()).await),
             Err(e) => {
                 tracing::warn!(error = %e, "could not settle the job; returning it to the queue");
-                self.metrics.jobs.with_label_values(&["requeued"]).inc();
-                delivery
+                let nacked = delivery
                     .nack(BasicNackOptions {
                         requeue: true,
                         ..Default::default()
                     })
-                    .await
+                    .await;
+                (JobOutcome::Requeued, nacked)
             }
         };
+        self.metrics.record_job(outcome, started.elapsed());
         if let Err(e) = acked {
             // The channel is gone; the broker redelivers the job to someone.
             tracing::warn!(error = %e, "ack failed; the job will be redelivered");
         }
-        self.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// Runs a job to a settled outcome (result stored, retry scheduled, or dead-lettered).
     /// An error means nothing was settled and the job must go back to the queue.
-    async fn process(&self, delivery: &Delivery, publish: &Channel) -> anyhow::Result<()> {
+    async fn process(&self, delivery: &Delivery, publish: &Channel) -> anyhow::Result<JobOutcome> {
         let job = match Job::decode(&delivery.data) {
             Ok(job) => job,
             Err(e) => {
@@ -206,13 +207,19 @@ impl Pipeline {
                     None,
                 )
                 .await?;
-                self.metrics.jobs.with_label_values(&["dead"]).inc();
-                return Ok(());
+                return Ok(JobOutcome::Dead);
             }
         };
+        if job.attempts == 0 {
+            // Retried jobs waited in a retry queue on purpose; only first deliveries show
+            // how long the backlog makes new work wait.
+            let waited_ms = now_ms().saturating_sub(job.created_at_ms);
+            self.metrics
+                .job_queue_wait_seconds
+                .observe(waited_ms as f64 / 1000.0);
+        }
         if self.with_redis(|| self.store.status(&job.id)).await? == Some(Status::Done) {
-            self.metrics.jobs.with_label_values(&["duplicate"]).inc();
-            return Ok(());
+            return Ok(JobOutcome::Duplicate);
         }
         self.with_redis(|| {
             self.store
@@ -220,10 +227,10 @@ impl Pipeline {
         })
         .await?;
 
-        match self.execute(&job).await {
+        let outcome = match self.execute(&job).await {
             Ok(result) => {
                 self.with_redis(|| self.store.complete(&result)).await?;
-                self.metrics.jobs.with_label_values(&["done"]).inc();
+                JobOutcome::Done
             }
             Err(failure) => {
                 let attempts = job.attempts + 1;
@@ -242,7 +249,7 @@ impl Pipeline {
                         )
                     })
                     .await?;
-                    self.metrics.jobs.with_label_values(&["retried"]).inc();
+                    JobOutcome::Retried
                 } else {
                     let reason = if failure.transient {
                         "max-attempts"
@@ -270,11 +277,11 @@ impl Pipeline {
                         )
                     })
                     .await?;
-                    self.metrics.jobs.with_label_values(&["dead"]).inc();
+                    JobOutcome::Dead
                 }
             }
-        }
-        Ok(())
+        };
+        Ok(outcome)
     }
 
     async fn execute(&self, job: &Job) -> Result<JobResult, Failure> {
@@ -432,6 +439,23 @@ async fn confirm(
         "the broker refused the message for {queue}"
     );
     Ok(())
+}
+
+/// Counts a job in flight for as long as it lives, also when its task is aborted with a
+/// lost connection.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::Relaxed);
+        Self(counter)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 fn long_str(s: &str) -> AMQPValue {

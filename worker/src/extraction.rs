@@ -31,6 +31,8 @@ pub enum Engine {
 }
 
 impl Engine {
+    pub const ALL: [Engine; 3] = [Self::Wasm, Self::NativeFallback, Self::Native];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Wasm => "wasm",

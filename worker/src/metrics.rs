@@ -5,11 +5,17 @@ use prometheus::{
     exponential_buckets, CounterVec, Encoder, Gauge, Histogram, HistogramOpts, HistogramVec,
     IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
-use riptide_shared::metrics as names;
+use riptide_shared::metrics::{self as names, JobOutcome};
+use std::time::Duration;
+
+use crate::extraction::Engine;
+use crate::sandbox::{CacheOutcome, SandboxError};
 
 pub struct Metrics {
     registry: Registry,
     pub jobs: IntCounterVec,
+    pub job_duration_seconds: HistogramVec,
+    pub job_queue_wait_seconds: Histogram,
     pub extraction_seconds: HistogramVec,
     pub extraction_cpu_seconds: CounterVec,
     pub fuel_consumed: Histogram,
@@ -32,6 +38,21 @@ impl Metrics {
             jobs: IntCounterVec::new(
                 Opts::new(names::JOBS_TOTAL, "Jobs finished, by outcome"),
                 &["outcome"],
+            )?,
+            job_duration_seconds: HistogramVec::new(
+                HistogramOpts::new(
+                    names::JOB_DURATION_SECONDS,
+                    "Time a worker spent on a job, by outcome",
+                )
+                .buckets(exponential_buckets(0.001, 2.0, 17)?),
+                &["outcome"],
+            )?,
+            job_queue_wait_seconds: Histogram::with_opts(
+                HistogramOpts::new(
+                    names::JOB_QUEUE_WAIT_SECONDS,
+                    "Time from a job's creation to its first pickup",
+                )
+                .buckets(exponential_buckets(0.01, 2.0, 20)?),
             )?,
             extraction_seconds: HistogramVec::new(
                 HistogramOpts::new(names::EXTRACTION_SECONDS, "Extraction latency, by engine")
@@ -93,6 +114,8 @@ impl Metrics {
         };
         let r = &metrics.registry;
         r.register(Box::new(metrics.jobs.clone()))?;
+        r.register(Box::new(metrics.job_duration_seconds.clone()))?;
+        r.register(Box::new(metrics.job_queue_wait_seconds.clone()))?;
         r.register(Box::new(metrics.extraction_seconds.clone()))?;
         r.register(Box::new(metrics.extraction_cpu_seconds.clone()))?;
         r.register(Box::new(metrics.fuel_consumed.clone()))?;
@@ -106,7 +129,38 @@ impl Metrics {
         r.register(Box::new(metrics.fallback.clone()))?;
         r.register(Box::new(metrics.cold_start_seconds.clone()))?;
         r.register(Box::new(metrics.aot_cache.clone()))?;
+        metrics.start_labels_at_zero();
         Ok(metrics)
+    }
+
+    /// Creates every labelled series up front, so that dashboards and `rate()` see a zero
+    /// rather than no data before the first event of a kind.
+    fn start_labels_at_zero(&self) {
+        for outcome in JobOutcome::ALL {
+            self.jobs.with_label_values(&[outcome.as_str()]);
+            self.job_duration_seconds
+                .with_label_values(&[outcome.as_str()]);
+        }
+        for engine in Engine::ALL {
+            self.extraction_seconds
+                .with_label_values(&[engine.as_str()]);
+            self.extraction_cpu_seconds
+                .with_label_values(&[engine.as_str()]);
+        }
+        for reason in SandboxError::REASONS {
+            self.sandbox_failures.with_label_values(&[reason]);
+        }
+        for result in CacheOutcome::ALL {
+            self.aot_cache.with_label_values(&[result.as_str()]);
+        }
+    }
+
+    /// Counts a settled delivery and how long the worker spent on it.
+    pub fn record_job(&self, outcome: JobOutcome, spent: Duration) {
+        self.jobs.with_label_values(&[outcome.as_str()]).inc();
+        self.job_duration_seconds
+            .with_label_values(&[outcome.as_str()])
+            .observe(spent.as_secs_f64());
     }
 
     pub fn registry(&self) -> &Registry {

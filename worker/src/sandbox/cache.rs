@@ -24,6 +24,8 @@ pub enum CacheOutcome {
 }
 
 impl CacheOutcome {
+    pub const ALL: [CacheOutcome; 3] = [Self::Hit, Self::Miss, Self::Disabled];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Hit => "hit",

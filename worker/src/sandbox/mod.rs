@@ -135,6 +135,10 @@ pub enum SandboxError {
 }
 
 impl SandboxError {
+    /// Every [`SandboxError::reason`], so the failure counters start at zero.
+    pub const REASONS: [&'static str; 6] =
+        ["fuel", "deadline", "memory", "trap", "instantiate", "load"];
+
     /// Short reason, for metrics and logs.
     pub fn reason(&self) -> &'static str {
         match self {

@@ -1,0 +1,231 @@
+//! The dispatcher's HTTP API, served by `riptide-dispatcher serve`: producers that would
+//! rather not speak AMQP submit jobs here, and Prometheus scrapes queue depths here.
+//!
+//! - `POST /v1/jobs` with `{"jobs": [{"url": ..., "html": ..., "mode": ..., "selectors": [...],
+//!   "priority": 0, "metadata": {...}}]}` → 202 with one `{id, url, duplicate}` per job
+//! - `GET /v1/jobs/{id}` → the job's status and result, 404 when unknown
+//! - `GET /metrics` → queue depths and jobs by status, refreshed at each scrape
+//! - `GET /healthz` → 200 while the process runs
+//! - `GET /readyz` → 200 when RabbitMQ and Redis answer, else 503 naming what does not
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use prometheus::{Encoder, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use riptide_extractor::ExtractionMode;
+use riptide_shared::job::{Job, JobKind};
+use riptide_shared::metrics as names;
+use serde::Deserialize;
+
+use crate::broker::Broker;
+use crate::jobs::Jobs;
+
+/// Largest batch one request may submit.
+const MAX_BATCH: usize = 1000;
+
+#[derive(Deserialize)]
+struct Batch {
+    jobs: Vec<JobRequest>,
+}
+
+#[derive(Deserialize)]
+struct JobRequest {
+    url: String,
+    #[serde(default)]
+    html: Option<String>,
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(default)]
+    selectors: Vec<String>,
+    #[serde(default)]
+    priority: u8,
+    #[serde(default)]
+    metadata: BTreeMap<String, String>,
+}
+
+struct Api {
+    broker: Arc<Broker>,
+    jobs: Arc<Jobs>,
+    registry: Registry,
+    queue_depth: IntGaugeVec,
+    by_status: IntGaugeVec,
+    submitted: IntCounterVec,
+    dependency_up: IntGaugeVec,
+}
+
+/// The API's routes over the dispatcher's broker and Redis connections.
+pub fn router(broker: Arc<Broker>, jobs: Arc<Jobs>) -> prometheus::Result<Router> {
+    let registry = Registry::new();
+    let queue_depth = IntGaugeVec::new(
+        Opts::new(names::QUEUE_DEPTH, "Messages waiting, by queue"),
+        &["queue"],
+    )?;
+    let by_status = IntGaugeVec::new(
+        Opts::new(names::JOBS_BY_STATUS, "Jobs that reached each status"),
+        &["status"],
+    )?;
+    let submitted = IntCounterVec::new(
+        Opts::new(names::JOBS_SUBMITTED_TOTAL, "Jobs submitted, by result"),
+        &["result"],
+    )?;
+    let dependency_up = IntGaugeVec::new(
+        Opts::new(
+            names::DEPENDENCY_UP,
+            "Whether the broker and Redis answered at the last scrape",
+        ),
+        &["dependency"],
+    )?;
+    for result in ["queued", "duplicate", "error"] {
+        submitted.with_label_values(&[result]);
+    }
+    registry.register(Box::new(queue_depth.clone()))?;
+    registry.register(Box::new(by_status.clone()))?;
+    registry.register(Box::new(submitted.clone()))?;
+    registry.register(Box::new(dependency_up.clone()))?;
+    let api = Arc::new(Api {
+        broker,
+        jobs,
+        registry,
+        queue_depth,
+        by_status,
+        submitted,
+        dependency_up,
+    });
+    Ok(Router::new()
+        .route("/v1/jobs", post(submit))
+        .route("/v1/jobs/{id}", get(job))
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .with_state(api))
+}
+
+async fn submit(State(api): State<Arc<Api>>, Json(batch): Json<Batch>) -> Response {
+    if batch.jobs.is_empty() || batch.jobs.len() > MAX_BATCH {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("a batch holds 1 to {MAX_BATCH} jobs"),
+        );
+    }
+    let mut jobs = Vec::with_capacity(batch.jobs.len());
+    for request in batch.jobs {
+        let mode = match ExtractionMode::parse(
+            request.mode.as_deref().unwrap_or("article"),
+            request.selectors,
+        ) {
+            Ok(mode) => mode,
+            Err(e) => return error(StatusCode::BAD_REQUEST, e.message().to_string()),
+        };
+        let kind = if request.html.is_some() {
+            JobKind::Html
+        } else {
+            JobKind::Url
+        };
+        let mut job = Job::new(kind, request.url, request.html, &mode);
+        job.priority = request.priority;
+        job.metadata = request.metadata;
+        jobs.push(job);
+    }
+    let mut accepted = Vec::with_capacity(jobs.len());
+    for job in &jobs {
+        match api.jobs.submit(&api.broker, job).await {
+            Ok(submitted) => {
+                let result = if submitted.duplicate {
+                    "duplicate"
+                } else {
+                    "queued"
+                };
+                api.submitted.with_label_values(&[result]).inc();
+                accepted.push(submitted);
+            }
+            Err(e) => {
+                api.submitted.with_label_values(&["error"]).inc();
+                return error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("could not enqueue {}: {e:#}", job.url),
+                );
+            }
+        }
+    }
+    (
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "jobs": accepted })),
+    )
+        .into_response()
+}
+
+async fn job(State(api): State<Arc<Api>>, Path(id): Path<String>) -> Response {
+    match api.jobs.view(&id).await {
+        Ok(Some(view)) => Json(view).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("no job {id}")),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, format!("Redis: {e}")),
+    }
+}
+
+async fn metrics(State(api): State<Arc<Api>>) -> Response {
+    let broker_up = match api.broker.queue_depths().await {
+        Ok(depths) => {
+            for (queue, depth) in depths {
+                api.queue_depth
+                    .with_label_values(&[&queue])
+                    .set(i64::from(depth));
+            }
+            true
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "queue depths unavailable");
+            false
+        }
+    };
+    let redis_up = match api.jobs.status_counts().await {
+        Ok(counts) => {
+            for (status, count) in counts {
+                api.by_status
+                    .with_label_values(&[&status])
+                    .set(i64::try_from(count).unwrap_or(i64::MAX));
+            }
+            true
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "job counts unavailable");
+            false
+        }
+    };
+    api.dependency_up
+        .with_label_values(&["broker"])
+        .set(i64::from(broker_up));
+    api.dependency_up
+        .with_label_values(&["redis"])
+        .set(i64::from(redis_up));
+    let mut body = Vec::new();
+    let _ = TextEncoder::new().encode(&api.registry.gather(), &mut body);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+async fn readyz(State(api): State<Arc<Api>>) -> Response {
+    let mut missing = Vec::new();
+    if let Err(e) = api.broker.queue_depths().await {
+        missing.push(format!("broker: {e:#}"));
+    }
+    if let Err(e) = api.jobs.status_counts().await {
+        missing.push(format!("redis: {e}"));
+    }
+    if missing.is_empty() {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {}\n", missing.join("; ")),
+        )
+            .into_response()
+    }
+}
+
+fn error(status: StatusCode, message: String) -> Response {
+    (status, Json(serde_json::json!({ "error": message }))).into_response()
+}
