@@ -152,6 +152,11 @@ impl Pipeline {
                     if drained.is_err() {
                         tracing::warn!("drain timeout: unfinished jobs go back to the queue");
                     }
+                    // Closed one by one and awaited, so closing the connection finds no
+                    // channel half-closed.
+                    for channel in [&consume, &publish] {
+                        let _ = channel.close(200, "worker shutting down".into()).await;
+                    }
                     return Ok(());
                 }
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => {}

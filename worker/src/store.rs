@@ -44,6 +44,7 @@ impl Store {
         Ok(status.as_deref().and_then(Status::parse))
     }
 
+    /// Marks the job taken by this worker and counts the delivery (redeliveries included).
     pub async fn mark_processing(
         &self,
         id: &str,
@@ -63,6 +64,7 @@ impl Store {
                 ],
             )
             .expire(keys::job(id), self.ttl_secs)
+            .hincr(keys::STATUS_COUNTS, Status::Processing.as_str(), 1)
             .query_async::<()>(&mut conn)
             .await
     }
