@@ -715,6 +715,19 @@ fn exposed_names(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// The body of a request that must succeed.
+async fn body(request: reqwest::RequestBuilder) -> String {
+    request
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -750,30 +763,17 @@ async fn dashboard_and_alerts_use_only_exported_metrics() {
     let http = reqwest::Client::new();
     let page = corpus::page("4219d096");
     let batch = serde_json::json!({ "jobs": [{ "url": format!("https://{ns}.example/a"), "html": page.html }] });
-    let submitted = http
-        .post(format!("http://{api_addr}/v1/jobs"))
-        .header("content-type", "application/json")
-        .body(batch.to_string())
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let submitted = body(
+        http.post(format!("http://{api_addr}/v1/jobs"))
+            .header("content-type", "application/json")
+            .body(batch.to_string()),
+    )
+    .await;
     let submitted: Value = serde_json::from_str(&submitted).unwrap();
     let id = str_of(&submitted, "/jobs/0/id").to_string();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let view = http
-            .get(format!("http://{api_addr}/v1/jobs/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let view = body(http.get(format!("http://{api_addr}/v1/jobs/{id}"))).await;
         let view: Value = serde_json::from_str(&view).unwrap();
         if view["status"] == "done" {
             break;
@@ -794,22 +794,8 @@ async fn dashboard_and_alerts_use_only_exported_metrics() {
         assert!(status.is_success(), "dispatcher /{path}: {status}");
     }
 
-    let scrape = |url: String| {
-        let http = http.clone();
-        async move {
-            http.get(url)
-                .send()
-                .await
-                .unwrap()
-                .error_for_status()
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        }
-    };
-    let worker_metrics = scrape(format!("http://127.0.0.1:{worker_port}/metrics")).await;
-    let dispatcher_metrics = scrape(format!("http://{api_addr}/metrics")).await;
+    let worker_metrics = body(http.get(format!("http://127.0.0.1:{worker_port}/metrics"))).await;
+    let dispatcher_metrics = body(http.get(format!("http://{api_addr}/metrics"))).await;
     let mut exported = exposed_names(&worker_metrics);
     exported.extend(exposed_names(&dispatcher_metrics));
     exported.extend(PROMETHEUS_BUILTINS.iter().map(|s| s.to_string()));

@@ -141,7 +141,9 @@ impl Extractor {
         mode: &ExtractionMode,
     ) -> Extraction {
         self.metrics.instances_in_use.inc();
+        let started = Instant::now();
         let outcome = sandbox.extract(html, url, mode);
+        let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         self.metrics.instances_in_use.dec();
         match outcome {
             Ok(run) => {
@@ -172,12 +174,20 @@ impl Extractor {
                 }
                 if error.is_page_resource_limit() {
                     self.breaker.record(false);
+                    // What the page cost up to the limit it hit.
+                    let (fuel_consumed, peak_memory_bytes) = match &error {
+                        SandboxError::FuelExhausted { fuel } => (*fuel, 0),
+                        SandboxError::MemoryLimit { limit_mb, .. } => {
+                            (0, limit_mb.saturating_mul(1024 * 1024))
+                        }
+                        _ => (0, 0),
+                    };
                     return Extraction {
                         result: Err(ExtractError::ResourceLimit(error.to_string())),
                         stats: Stats {
-                            processing_time_us: 0,
-                            fuel_consumed: 0,
-                            peak_memory_bytes: 0,
+                            processing_time_us: elapsed_us,
+                            fuel_consumed,
+                            peak_memory_bytes,
                             engine: Engine::Wasm,
                         },
                     };

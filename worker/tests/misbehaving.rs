@@ -216,6 +216,9 @@ fn a_page_over_its_own_budget_is_not_retried_natively_and_keeps_the_breaker_clos
             extractor.extract("<p>x</p>", "https://example.com/", &ExtractionMode::Article);
         assert_eq!(extraction.stats.engine, Engine::Wasm);
         assert_eq!(extraction.result.unwrap_err().kind(), "resource-limit");
+        // The page's cost up to the limit is reported, not zeros.
+        assert_eq!(extraction.stats.fuel_consumed, 1_000_000);
+        assert!(extraction.stats.processing_time_us > 0);
     }
     assert_eq!(extractor.breaker().state(), State::Closed);
     assert_eq!(metrics.fallback.get(), 0);
