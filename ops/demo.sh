@@ -11,9 +11,7 @@ port="${RIPTIDE_DEMO_PORT:-8765}"
 pages="${RIPTIDE_DEMO_COUNT:-5}"
 
 fail() { printf 'demo: %s\n' "$*" >&2; exit 1; }
-command -v cargo >/dev/null || fail "cargo is missing: install Rust 1.95+ with rustup (https://rustup.rs)"
-command -v python3 >/dev/null || fail "python3 is missing: apt-get install -y python3"
-command -v curl >/dev/null || fail "curl is missing: apt-get install -y curl"
+"$root/ops/preflight.sh"
 ls "$corpus"/*.html.gz >/dev/null 2>&1 || fail "no sample pages in $corpus; set RIPTIDE_DEMO_PAGES to a folder of .html.gz pages"
 
 started=$SECONDS
@@ -82,7 +80,7 @@ for line in sys.stdin:
 '
 cat >&2 <<NEXT
 demo: done in $((SECONDS - started)) s. Where to look next:
-  riptide-dispatcher --help            enqueue, status, dlq, stats, serve
+  target/release/riptide-dispatcher --help   enqueue, status, dlq, stats, serve
   RIPTIDE_BROKER__NAMESPACE=riptide-demo target/release/riptide-dispatcher stats --watch
   docker compose up -d --build         the whole stack with Prometheus and Grafana (docker-compose.yml)
   ops/RUNBOOK.md                       what each alert means and what to do

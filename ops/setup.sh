@@ -7,11 +7,10 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 fail() { printf 'setup: %s\n' "$*" >&2; exit 1; }
-command -v cargo >/dev/null || fail "cargo is missing: install Rust 1.95+ with rustup (https://rustup.rs)"
-command -v python3 >/dev/null || fail "python3 is missing: apt-get install -y python3 python3-pip"
+"$root/ops/preflight.sh"
 "$root/ops/services.sh"
 "$root/ops/build-guest.sh" >/dev/null
 "$root/ops/apt-install.sh" prometheus docker-compose
-python3 -m pip install -q --disable-pip-version-check pika msgpack redis \
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore pika msgpack redis \
   || fail "pip could not install pika msgpack redis (needed by examples/producer.py and its test)"
 echo "setup: done" >&2
