@@ -80,10 +80,10 @@ for line in sys.stdin:
 '
 cat >&2 <<NEXT
 demo: done in $((SECONDS - started)) s. Where to look next:
-  target/release/riptide-dispatcher --help   enqueue, status, dlq, stats, serve
+  target/release/riptide-dispatcher --help    enqueue, status, dlq, stats, serve
   RIPTIDE_BROKER__NAMESPACE=riptide-demo target/release/riptide-dispatcher stats --watch
-  docker compose up -d --build         the whole stack with Prometheus and Grafana (docker-compose.yml)
-  ops/RUNBOOK.md                       what each alert means and what to do
-  curl http://127.0.0.1:9100/metrics   (while a worker runs)
-  README.md "Message and storage contract" to publish from another language
+                                              the live view (run a worker and enqueue more)
+  docker compose up -d --build                the whole stack with Prometheus and Grafana
+  ops/RUNBOOK.md                              what each alert means and what to do
+  README.md "Message and storage contract"    to publish jobs from another language
 NEXT
