@@ -2,7 +2,9 @@
 //! the file is parsed and checked, and `docker compose config` validates it where a Compose
 //! client is installed), the Kubernetes manifests, Prometheus's scrape config and alert
 //! rules (`promtool` where installed), and the Grafana dashboard, whose queries, like the
-//! alert rules', may name only metrics a running worker and dispatcher really export.
+//! alert rules', may name only metrics a running worker and dispatcher really export. Where
+//! Prometheus is installed, it scrapes that worker and dispatcher, and every dashboard query
+//! must return data and every alert rule evaluate cleanly.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
@@ -715,6 +717,35 @@ fn exposed_names(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// Submits one inline-HTML job through the dispatcher's API and waits until it is done.
+async fn run_job(http: &reqwest::Client, api_addr: std::net::SocketAddr, ns: &str, n: usize) {
+    let page = corpus::page("4219d096");
+    let batch = serde_json::json!({
+        "jobs": [{ "url": format!("https://{ns}.example/{n}"), "html": page.html }]
+    });
+    let submitted = body(
+        http.post(format!("http://{api_addr}/v1/jobs"))
+            .header("content-type", "application/json")
+            .body(batch.to_string()),
+    )
+    .await;
+    let submitted: Value = serde_json::from_str(&submitted).unwrap();
+    let id = str_of(&submitted, "/jobs/0/id").to_string();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let view = body(http.get(format!("http://{api_addr}/v1/jobs/{id}"))).await;
+        let view: Value = serde_json::from_str(&view).unwrap();
+        if view["status"] == "done" {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "job never finished: {view}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The body of a request that must succeed.
 async fn body(request: reqwest::RequestBuilder) -> String {
     request
@@ -759,31 +790,9 @@ async fn dashboard_and_alerts_use_only_exported_metrics() {
     let api_addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move { axum::serve(listener, api).await });
 
-    // One job through the API, so the dispatcher and the worker have seen real traffic.
+    // A job through the API, so the dispatcher and the worker have seen real traffic.
     let http = reqwest::Client::new();
-    let page = corpus::page("4219d096");
-    let batch = serde_json::json!({ "jobs": [{ "url": format!("https://{ns}.example/a"), "html": page.html }] });
-    let submitted = body(
-        http.post(format!("http://{api_addr}/v1/jobs"))
-            .header("content-type", "application/json")
-            .body(batch.to_string()),
-    )
-    .await;
-    let submitted: Value = serde_json::from_str(&submitted).unwrap();
-    let id = str_of(&submitted, "/jobs/0/id").to_string();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let view = body(http.get(format!("http://{api_addr}/v1/jobs/{id}"))).await;
-        let view: Value = serde_json::from_str(&view).unwrap();
-        if view["status"] == "done" {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "job never finished: {view}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    run_job(&http, api_addr, &ns, 0).await;
     for path in ["healthz", "readyz"] {
         let status = http
             .get(format!("http://{api_addr}/{path}"))
@@ -846,6 +855,25 @@ async fn dashboard_and_alerts_use_only_exported_metrics() {
         "{worker_metrics}"
     );
 
+    match tool("prometheus") {
+        Some(prometheus) => {
+            let targets = [
+                ("riptide-worker", format!("127.0.0.1:{worker_port}")),
+                ("riptide-dispatcher", api_addr.to_string()),
+            ];
+            evaluate_in_prometheus(&prometheus, &targets, async {
+                for n in 1..=3 {
+                    run_job(&http, api_addr, &ns, n).await;
+                }
+            })
+            .await;
+        }
+        None => eprintln!(
+            "prometheus not installed (Debian package `prometheus`; ops/setup.sh installs it): \
+             dashboard queries not evaluated"
+        ),
+    }
+
     server.abort();
     worker.stop().await;
     broker
@@ -853,4 +881,129 @@ async fn dashboard_and_alerts_use_only_exported_metrics() {
         .await
         .expect("deleting the test queues");
     broker.close().await;
+}
+
+/// Runs the real Prometheus with ops/prometheus's scrape jobs pointed at `targets` and its
+/// alert rules loaded; drives `traffic` while it scrapes; then evaluates every dashboard
+/// query (each must return series) and checks every alert rule evaluates without error.
+async fn evaluate_in_prometheus(
+    prometheus: &std::path::Path,
+    targets: &[(&str, String)],
+    traffic: impl std::future::Future<Output = ()>,
+) {
+    let dir = std::env::temp_dir().join(format!("riptide-prometheus-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let shipped = yaml("ops/prometheus/prometheus.yml");
+    let scrape_configs: Vec<Value> = targets
+        .iter()
+        .map(|(job, target)| {
+            assert!(
+                shipped["scrape_configs"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|c| c["job_name"] == *job),
+                "ops/prometheus/prometheus.yml has no job {job}"
+            );
+            serde_json::json!({ "job_name": job, "static_configs": [{ "targets": [target] }] })
+        })
+        .collect();
+    let rules = root()
+        .join("ops/prometheus/alerts.yml")
+        .canonicalize()
+        .unwrap();
+    let config = serde_json::json!({
+        "global": { "scrape_interval": "1s", "evaluation_interval": "1s" },
+        "rule_files": [rules],
+        "scrape_configs": scrape_configs,
+    });
+    std::fs::write(dir.join("prometheus.yml"), config.to_string()).unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut server = tokio::process::Command::new(prometheus)
+        .arg(format!(
+            "--config.file={}",
+            dir.join("prometheus.yml").display()
+        ))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ))
+        .arg(format!("--web.listen-address={listen}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starting prometheus");
+
+    let http = reqwest::Client::new();
+    let query = |expr: String| {
+        let http = http.clone();
+        let url = format!("http://{listen}/api/v1/query");
+        async move {
+            let url = reqwest::Url::parse_with_params(&url, [("query", expr.as_str())]).unwrap();
+            let answer = body(http.get(url)).await;
+            let answer: Value = serde_json::from_str(&answer).unwrap();
+            assert_eq!(answer["status"], "success", "{expr}: {answer}");
+            answer["data"]["result"].as_array().unwrap().clone()
+        }
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let ready = http.get(format!("http://{listen}/-/ready")).send().await;
+        if ready.is_ok_and(|r| r.status().is_success())
+            && query("up == 1".into()).await.len() == targets.len()
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Prometheus never scraped every target"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    traffic.await;
+    // A few more scrapes, so that rates over the traffic have two points on each side.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+
+    let empty: Vec<String> = {
+        let mut empty = Vec::new();
+        for expr in dashboard_queries() {
+            if query(expr.replace("$__rate_interval", "1m"))
+                .await
+                .is_empty()
+            {
+                empty.push(expr);
+            }
+        }
+        empty
+    };
+    assert!(
+        empty.is_empty(),
+        "dashboard queries with no data from a live fleet: {empty:#?}"
+    );
+
+    let rules = body(http.get(format!("http://{listen}/api/v1/rules"))).await;
+    let rules: Value = serde_json::from_str(&rules).unwrap();
+    let evaluated: Vec<&Value> = rules["data"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["rules"].as_array().unwrap())
+        .collect();
+    assert_eq!(
+        evaluated.len(),
+        alert_rules().len(),
+        "every alert rule loaded"
+    );
+    for rule in evaluated {
+        assert_eq!(rule["health"], "ok", "alert rule does not evaluate: {rule}");
+    }
+    let firing = query("ALERTS{alertstate=\"firing\"}".into()).await;
+    assert!(
+        firing.is_empty(),
+        "alerts firing on a healthy fleet: {firing:?}"
+    );
+
+    let _ = server.kill().await;
+    let _ = std::fs::remove_dir_all(&dir);
 }
