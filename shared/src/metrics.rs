@@ -22,6 +22,9 @@ pub const INSTANCES_IN_USE: &str = "riptide_sandbox_instances_in_use";
 pub const INSTANCES_MAX: &str = "riptide_sandbox_instances_max";
 /// Memory growth requests the sandbox denied.
 pub const MEMORY_GROWTH_DENIED_TOTAL: &str = "riptide_sandbox_memory_growth_denied_total";
+/// Jobs dead-lettered, by `reason` (the `x-riptide-reason` header: `fetch`, `undecodable`,
+/// `max-attempts`, `invalid-html`, `resource-limit`, ...).
+pub const DEAD_LETTERS_TOTAL: &str = "riptide_dead_letters_total";
 /// Sandbox failures, by `reason` (`fuel`, `deadline`, `memory`, `trap`, `instantiate`, ...).
 pub const SANDBOX_FAILURES_TOTAL: &str = "riptide_sandbox_failures_total";
 /// Circuit breaker state: 0 closed, 1 open, 2 half-open.

@@ -717,11 +717,18 @@ fn exposed_names(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// Submits one inline-HTML job through the dispatcher's API and waits until it is done.
-async fn run_job(http: &reqwest::Client, api_addr: std::net::SocketAddr, ns: &str, n: usize) {
-    let page = corpus::page("4219d096");
+/// Submits one inline-HTML job through the dispatcher's API and waits until it reaches
+/// `expected` (`done`, or `dead` for a page the extractor rejects).
+async fn run_job(
+    http: &reqwest::Client,
+    api_addr: std::net::SocketAddr,
+    ns: &str,
+    n: usize,
+    html: &str,
+    expected: &str,
+) {
     let batch = serde_json::json!({
-        "jobs": [{ "url": format!("https://{ns}.example/{n}"), "html": page.html }]
+        "jobs": [{ "url": format!("https://{ns}.example/{n}"), "html": html }]
     });
     let submitted = body(
         http.post(format!("http://{api_addr}/v1/jobs"))
@@ -735,7 +742,7 @@ async fn run_job(http: &reqwest::Client, api_addr: std::net::SocketAddr, ns: &st
     loop {
         let view = body(http.get(format!("http://{api_addr}/v1/jobs/{id}"))).await;
         let view: Value = serde_json::from_str(&view).unwrap();
-        if view["status"] == "done" {
+        if view["status"] == expected {
             return;
         }
         assert!(
@@ -792,7 +799,9 @@ async fn dashboard_and_alerts_use_only_exported_metrics() {
 
     // A job through the API, so the dispatcher and the worker have seen real traffic.
     let http = reqwest::Client::new();
-    run_job(&http, api_addr, &ns, 0).await;
+    let page = corpus::page("4219d096").html;
+    run_job(&http, api_addr, &ns, 0, &page, "done").await;
+    run_job(&http, api_addr, &ns, 1, "", "dead").await;
     for path in ["healthz", "readyz"] {
         let status = http
             .get(format!("http://{api_addr}/{path}"))
@@ -854,6 +863,10 @@ async fn dashboard_and_alerts_use_only_exported_metrics() {
         worker_metrics.contains("riptide_jobs_total{outcome=\"done\"} 1"),
         "{worker_metrics}"
     );
+    assert!(
+        worker_metrics.contains("riptide_dead_letters_total{reason=\"invalid-html\"} 1"),
+        "{worker_metrics}"
+    );
 
     match tool("prometheus") {
         Some(prometheus) => {
@@ -862,9 +875,10 @@ async fn dashboard_and_alerts_use_only_exported_metrics() {
                 ("riptide-dispatcher", api_addr.to_string()),
             ];
             evaluate_in_prometheus(&prometheus, &targets, async {
-                for n in 1..=3 {
-                    run_job(&http, api_addr, &ns, n).await;
+                for n in 2..=4 {
+                    run_job(&http, api_addr, &ns, n, &page, "done").await;
                 }
+                run_job(&http, api_addr, &ns, 5, "", "dead").await;
             })
             .await;
         }

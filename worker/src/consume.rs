@@ -395,7 +395,9 @@ impl Pipeline {
             .with_delivery_mode(PERSISTENT)
             .with_priority(priority.unwrap_or(0))
             .with_headers(headers);
-        confirm(publish, &self.broker.topology().dead(), body, properties).await
+        confirm(publish, &self.broker.topology().dead(), body, properties).await?;
+        self.metrics.dead_letters.with_label_values(&[reason]).inc();
+        Ok(())
     }
 
     /// Runs a Redis operation, retrying with backoff while Redis is unreachable.

@@ -16,6 +16,7 @@ pub struct Metrics {
     pub jobs: IntCounterVec,
     pub job_duration_seconds: HistogramVec,
     pub job_queue_wait_seconds: Histogram,
+    pub dead_letters: IntCounterVec,
     pub extraction_seconds: HistogramVec,
     pub extraction_cpu_seconds: CounterVec,
     pub fuel_consumed: Histogram,
@@ -53,6 +54,10 @@ impl Metrics {
                     "Time from a job's creation to its first pickup",
                 )
                 .buckets(exponential_buckets(0.01, 2.0, 20)?),
+            )?,
+            dead_letters: IntCounterVec::new(
+                Opts::new(names::DEAD_LETTERS_TOTAL, "Jobs dead-lettered, by reason"),
+                &["reason"],
             )?,
             extraction_seconds: HistogramVec::new(
                 HistogramOpts::new(names::EXTRACTION_SECONDS, "Extraction latency, by engine")
@@ -116,6 +121,7 @@ impl Metrics {
         r.register(Box::new(metrics.jobs.clone()))?;
         r.register(Box::new(metrics.job_duration_seconds.clone()))?;
         r.register(Box::new(metrics.job_queue_wait_seconds.clone()))?;
+        r.register(Box::new(metrics.dead_letters.clone()))?;
         r.register(Box::new(metrics.extraction_seconds.clone()))?;
         r.register(Box::new(metrics.extraction_cpu_seconds.clone()))?;
         r.register(Box::new(metrics.fuel_consumed.clone()))?;
