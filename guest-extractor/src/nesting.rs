@@ -9,6 +9,8 @@
 
 use std::borrow::Cow;
 
+use memchr::{memchr, memchr3, memmem};
+
 /// What the scan saw.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NestingStats {
@@ -79,12 +81,13 @@ pub fn flatten_deep_nesting(html: &str, max_depth: usize) -> (Cow<'_, str>, Nest
             pos = start + 1;
             continue;
         }
-        let name = html[name_start..name_start + name_len].to_ascii_lowercase();
+        let lowered = TagName::new(&bytes[name_start..name_start + name_len]);
+        let name = lowered.as_str();
         let tag_end = tag_end(bytes, name_start + name_len);
         pos = tag_end;
 
         if closing {
-            if is_counted(&name) {
+            if is_counted(name) {
                 if dropped_open > 0 {
                     dropped_open -= 1;
                     drop_range(html, &mut out, &mut copied, start, tag_end);
@@ -97,11 +100,11 @@ pub fn flatten_deep_nesting(html: &str, max_depth: usize) -> (Cow<'_, str>, Nest
 
         stats.elements = stats.elements.saturating_add(1);
         let self_closing = tag_end >= 2 && bytes[tag_end - 2] == b'/';
-        if RAW_TEXT.contains(&name.as_str()) {
-            pos = raw_text_end(bytes, tag_end, &name);
+        if RAW_TEXT.contains(&name) {
+            pos = raw_text_end(bytes, tag_end, name);
             continue;
         }
-        if !is_counted(&name) || self_closing {
+        if !is_counted(name) || self_closing {
             continue;
         }
         if depth >= max_depth {
@@ -143,14 +146,15 @@ fn drop_range(html: &str, out: &mut Option<String>, copied: &mut usize, start: u
 
 /// Index just past the `>` closing a tag whose name ends at `from`, honouring quoted attributes.
 fn tag_end(bytes: &[u8], from: usize) -> usize {
-    let mut quote: Option<u8> = None;
-    for (i, b) in bytes[from..].iter().enumerate() {
-        match (quote, *b) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, b'"') | (None, b'\'') => quote = Some(*b),
-            (None, b'>') => return from + i + 1,
-            _ => {}
+    let mut pos = from;
+    while let Some(offset) = memchr3(b'>', b'"', b'\'', &bytes[pos..]) {
+        let at = pos + offset;
+        match bytes[at] {
+            b'>' => return at + 1,
+            quote => match memchr(quote, &bytes[at + 1..]) {
+                Some(close) => pos = at + 1 + close + 1,
+                None => break,
+            },
         }
     }
     bytes.len()
@@ -170,16 +174,38 @@ fn raw_text_end(bytes: &[u8], from: usize, name: &str) -> usize {
     bytes.len()
 }
 
-fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|b| *b == needle)
+fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    memmem::find(bytes.get(from..)?, needle).map(|i| from + i)
 }
 
-fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    bytes
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|i| from + i)
+/// A tag name lowercased on the stack: every name the lists above hold is short, so a
+/// longer one only needs to be told apart from them, not spelled out.
+struct TagName {
+    buf: [u8; TagName::MAX],
+    len: usize,
+}
+
+impl TagName {
+    const MAX: usize = 16;
+
+    fn new(name: &[u8]) -> Self {
+        let mut buf = [0u8; Self::MAX];
+        let len = if name.len() <= Self::MAX {
+            for (to, from) in buf.iter_mut().zip(name) {
+                *to = from.to_ascii_lowercase();
+            }
+            name.len()
+        } else {
+            0
+        };
+        Self { buf, len }
+    }
+
+    /// The lowercased name, or `""` for a name longer than any listed one.
+    fn as_str(&self) -> &str {
+        // The scanner only accepts ASCII letters, digits, '-' and ':' in names.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
 }
 
 #[cfg(test)]
