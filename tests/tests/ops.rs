@@ -571,21 +571,7 @@ fn dashboard_queries() -> Vec<String> {
 /// Metric names a PromQL expression selects: identifiers that are not functions, keywords,
 /// label names, strings, numbers or durations.
 fn metric_names(expr: &str) -> BTreeSet<String> {
-    const KEYWORDS: &[&str] = &[
-        "by",
-        "without",
-        "on",
-        "ignoring",
-        "group_left",
-        "group_right",
-        "bool",
-        "and",
-        "or",
-        "unless",
-        "offset",
-        "inf",
-        "nan",
-    ];
+    /// Keywords followed by a parenthesised list of label names.
     const GROUPING: &[&str] = &[
         "by",
         "without",
@@ -594,6 +580,7 @@ fn metric_names(expr: &str) -> BTreeSet<String> {
         "group_left",
         "group_right",
     ];
+    const OTHER_KEYWORDS: &[&str] = &["bool", "and", "or", "unless", "offset", "inf", "nan"];
     let chars: Vec<char> = expr.chars().collect();
     let mut names = BTreeSet::new();
     let mut i = 0;
@@ -660,7 +647,10 @@ fn metric_names(expr: &str) -> BTreeSet<String> {
                     rest.strip_prefix(g)
                         .is_some_and(|after| after.trim_start().starts_with('('))
                 });
-            if !is_call && !KEYWORDS.contains(&word.to_lowercase().as_str()) {
+            let lower = word.to_lowercase();
+            let keyword =
+                GROUPING.contains(&lower.as_str()) || OTHER_KEYWORDS.contains(&lower.as_str());
+            if !is_call && !keyword {
                 names.insert(word.clone());
             }
             previous_word = word;
