@@ -12,6 +12,7 @@ use console::{style, Term};
 use riptide_dispatcher::jobs::WorkerView;
 use riptide_shared::job::{now_ms, Status};
 use serde::Serialize;
+use tokio::signal::unix::{signal, SignalKind};
 
 use super::Connections;
 
@@ -74,11 +75,14 @@ async fn watch(
     live: bool,
     interval: Duration,
 ) -> anyhow::Result<()> {
+    // One listener for the whole view: a Ctrl-C pressed while a snapshot is being taken is
+    // kept for the next select rather than lost between two fresh `ctrl_c()` futures.
+    let mut interrupt = signal(SignalKind::interrupt())?;
     let mut ticks = tokio::time::interval(interval);
     let mut previous: Option<Snapshot> = None;
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = interrupt.recv() => return Ok(()),
             _ = ticks.tick() => {}
         }
         let snapshot = match Snapshot::take(ctx).await {
