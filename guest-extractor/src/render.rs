@@ -5,6 +5,8 @@
 //! parsed (no second parse), resolves URLs against the page's base, and must never recurse
 //! without bound: the walk keeps its own stack.
 
+use std::collections::HashSet;
+
 use dom_query::NodeRef;
 use url::Url;
 
@@ -104,6 +106,9 @@ struct Writer<'u> {
     pre_depth: usize,
     /// The text written so far ends in whitespace (or nothing), so a space is not needed.
     at_space: bool,
+    /// Links and media already listed: a page with thousands of links stays linear.
+    seen_links: HashSet<String>,
+    seen_media: HashSet<String>,
 }
 
 impl<'u> Writer<'u> {
@@ -116,6 +121,8 @@ impl<'u> Writer<'u> {
             lists: Vec::new(),
             pre_depth: 0,
             at_space: true,
+            seen_links: HashSet::new(),
+            seen_media: HashSet::new(),
         }
     }
 
@@ -248,7 +255,7 @@ impl<'u> Writer<'u> {
                 let href = node.attr("href").and_then(|h| self.resolve(&h));
                 if let Some(href) = &href {
                     if href.starts_with("http") {
-                        push_unique(&mut self.out.links, href.clone());
+                        push_unique(&mut self.out.links, &mut self.seen_links, href.clone());
                     }
                 }
                 self.write_separator();
@@ -264,14 +271,14 @@ impl<'u> Writer<'u> {
                         .unwrap_or_default();
                     self.write_separator();
                     self.write(&format!("![{}]({})", escape_markdown(&alt), src), "");
-                    push_unique(&mut self.out.media, src);
+                    push_unique(&mut self.out.media, &mut self.seen_media, src);
                 }
                 return Entered::Skip;
             }
             "video" | "audio" | "source" | "iframe" => {
                 if let Some(src) = media_source(node).and_then(|s| self.resolve(&s)) {
                     if src.starts_with("http") {
-                        push_unique(&mut self.out.media, src);
+                        push_unique(&mut self.out.media, &mut self.seen_media, src);
                     }
                 }
                 if name == "iframe" {
@@ -538,8 +545,9 @@ fn code_language(pre: &NodeRef<'_>) -> String {
         .to_string()
 }
 
-fn push_unique(list: &mut Vec<String>, item: String) {
-    if !list.contains(&item) {
+/// Appends `item` unless it was listed before, keeping first-seen order.
+fn push_unique(list: &mut Vec<String>, seen: &mut HashSet<String>, item: String) {
+    if seen.insert(item.clone()) {
         list.push(item);
     }
 }

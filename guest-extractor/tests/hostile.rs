@@ -103,3 +103,28 @@ fn relative_urls_without_a_page_url_are_dropped_not_fatal() {
     .unwrap();
     assert_eq!(doc.links, vec!["https://a.example/"]);
 }
+
+#[test]
+fn custom_star_on_a_4_mib_page_finishes_in_bounded_time() {
+    // ~100k elements, nested a few levels: every one matches `*`. A quadratic "is an
+    // ancestor matched" check made this run for hours natively, where no fuel stops it.
+    let row = "<div class=r><p>cell <b>bold</b> <a href=/x>link</a></p></div>\n";
+    let mut html = String::from("<html><head><title>Big</title></head><body><main>");
+    while html.len() < 4 * 1024 * 1024 {
+        html.push_str(row);
+    }
+    html.push_str("</main></body></html>");
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mode = ExtractionMode::Custom(vec!["*".into()]);
+        let result = extract(&html, URL, &mode).map(|doc| doc.word_count);
+        let _ = done.send(result);
+    });
+    // A bound on the algorithm, not a benchmark: linear work takes a few seconds even on a
+    // loaded machine, the quadratic version hours.
+    let words = finished
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("custom `*` on 4 MiB did not finish in 120 s")
+        .expect("extracted");
+    assert!(words > 100_000, "every cell rendered once: {words} words");
+}
