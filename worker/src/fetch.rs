@@ -1,15 +1,20 @@
 //! Fetches pages for `url` jobs, politely and safely: timeouts, a body size cap, a
 //! redirect cap, a content-type check, charset decoding, a per-host concurrency limit, and
-//! an SSRF guard that refuses private, loopback and link-local addresses (checked on every
-//! DNS answer and every redirect) unless `allow_private_networks` is set.
+//! an SSRF guard that refuses every address that is not on the public internet (checked on
+//! every DNS answer and every redirect) unless `allow_private_networks` is set.
+//!
+//! Proxies from the environment (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`) are ignored: a
+//! proxy would resolve names itself, past the guard. A proxy configured explicitly
+//! (`fetch.proxy`) is used, and every destination is then resolved and checked here first,
+//! redirects included (they are followed one by one by this module, not by the client).
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-use reqwest::header::CONTENT_TYPE;
+use reqwest::header::{CONTENT_TYPE, LOCATION};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 use url::Url;
@@ -29,6 +34,9 @@ pub struct FetchConfig {
     pub per_host_concurrency: usize,
     /// Allow private, loopback and link-local addresses (tests, intranet crawls).
     pub allow_private_networks: bool,
+    /// Proxy URL for every fetch (`http://proxy:3128`); empty for none. Proxies in the
+    /// environment are never used.
+    pub proxy: String,
     pub user_agent: String,
 }
 
@@ -41,6 +49,7 @@ impl Default for FetchConfig {
             max_redirects: 5,
             per_host_concurrency: 2,
             allow_private_networks: false,
+            proxy: String::new(),
             user_agent: concat!(
                 "RipTide/",
                 env!("CARGO_PKG_VERSION"),
@@ -76,44 +85,109 @@ pub struct Fetcher {
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
+/// Per-host limiters kept while idle; past this many, idle ones are forgotten.
+const IDLE_HOSTS_KEPT: usize = 256;
+
 impl Fetcher {
     pub fn new(config: FetchConfig) -> reqwest::Result<Self> {
-        let allow_private = config.allow_private_networks;
-        let max_redirects = config.max_redirects;
-        let client = reqwest::Client::builder()
+        let mut client = reqwest::Client::builder()
             .timeout(Duration::from_millis(config.timeout_ms))
             .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
             .user_agent(config.user_agent.clone())
-            .dns_resolver(Arc::new(GuardedResolver { allow_private }))
-            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-                if attempt.previous().len() >= max_redirects {
-                    return attempt.error(format!("more than {max_redirects} redirects"));
-                }
-                match check_url(attempt.url(), allow_private) {
-                    Ok(()) => attempt.follow(),
-                    Err(reason) => attempt.error(reason),
-                }
+            .dns_resolver(Arc::new(GuardedResolver {
+                allow_private: config.allow_private_networks,
             }))
-            .build()?;
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy();
+        if !config.proxy.is_empty() {
+            client = client.proxy(reqwest::Proxy::all(&config.proxy)?);
+        }
         Ok(Self {
-            client,
+            client: client.build()?,
             config,
             hosts: Mutex::new(HashMap::new()),
         })
     }
 
     pub async fn fetch(&self, raw_url: &str) -> Result<Page, FetchError> {
-        let url = Url::parse(raw_url)
+        let mut url = Url::parse(raw_url)
             .map_err(|e| FetchError::Permanent(format!("invalid URL `{raw_url}`: {e}")))?;
-        check_url(&url, self.config.allow_private_networks).map_err(FetchError::Permanent)?;
-        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-        let permit = self
-            .host_limit(&host)
-            .acquire_owned()
-            .await
-            .map_err(|_| FetchError::Transient("fetcher is shutting down".into()))?;
+        let mut redirects = 0;
+        loop {
+            self.check_destination(&url).await?;
+            let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+            let permit = self
+                .host_limit(&host)
+                .acquire_owned()
+                .await
+                .map_err(|_| FetchError::Transient("fetcher is shutting down".into()))?;
+            let response = self
+                .client
+                .get(url.clone())
+                .send()
+                .await
+                .map_err(classify)?;
+            if response.status().is_redirection() {
+                drop(permit);
+                let location = response
+                    .headers()
+                    .get(LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .ok_or_else(|| {
+                        FetchError::Permanent(format!(
+                            "HTTP {} from {url} without a Location",
+                            response.status()
+                        ))
+                    })?;
+                let next = url.join(location).map_err(|e| {
+                    FetchError::Permanent(format!("bad redirect `{location}` from {url}: {e}"))
+                })?;
+                redirects += 1;
+                if redirects > self.config.max_redirects {
+                    return Err(FetchError::Permanent(format!(
+                        "more than {} redirects from {raw_url}",
+                        self.config.max_redirects
+                    )));
+                }
+                url = next;
+                continue;
+            }
+            let page = self.read(response, raw_url).await;
+            drop(permit);
+            return page;
+        }
+    }
 
-        let mut response = self.client.get(url).send().await.map_err(classify)?;
+    /// The SSRF guard before each request: the scheme and literal addresses always; with a
+    /// proxy, which resolves names itself, the name's addresses too.
+    async fn check_destination(&self, url: &Url) -> Result<(), FetchError> {
+        let allow_private = self.config.allow_private_networks;
+        check_url(url, allow_private).map_err(FetchError::Permanent)?;
+        if self.config.proxy.is_empty() || allow_private {
+            return Ok(());
+        }
+        if let Some(url::Host::Domain(name)) = url.host() {
+            let port = url.port_or_known_default().unwrap_or(80);
+            let addrs = tokio::net::lookup_host((name, port))
+                .await
+                .map_err(|e| FetchError::Transient(format!("resolving {name}: {e}")))?;
+            for addr in addrs {
+                if !is_public(addr.ip()) {
+                    return Err(FetchError::Permanent(format!(
+                        "{name} resolves to {}: {REFUSED}",
+                        addr.ip()
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn read(
+        &self,
+        mut response: reqwest::Response,
+        raw_url: &str,
+    ) -> Result<Page, FetchError> {
         let status = response.status();
         if !status.is_success() {
             let message = format!("HTTP {status} from {raw_url}");
@@ -160,15 +234,20 @@ impl Fetcher {
             }
             body.extend_from_slice(&chunk);
         }
-        drop(permit);
         Ok(Page {
             url: final_url,
             html: decode(&body, content_type.as_deref()),
         })
     }
 
+    /// The host's limiter. Limiters nobody holds are forgotten once more than
+    /// [`IDLE_HOSTS_KEPT`] hosts were seen, so a crawl over millions of hosts does not grow
+    /// the map without end.
     fn host_limit(&self, host: &str) -> Arc<Semaphore> {
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        if hosts.len() >= IDLE_HOSTS_KEPT && !hosts.contains_key(host) {
+            hosts.retain(|_, limit| Arc::strong_count(limit) > 1);
+        }
         hosts
             .entry(host.to_string())
             .or_insert_with(|| Arc::new(Semaphore::new(self.config.per_host_concurrency.max(1))))
@@ -224,7 +303,9 @@ fn check_url(url: &Url, allow_private: bool) -> Result<(), String> {
     }
 }
 
-/// True for addresses on the public internet.
+/// True for addresses on the public internet: not private, loopback, link-local, shared
+/// (CGNAT), benchmarking, reserved, multicast, broadcast, documentation or unspecified, and
+/// not an IPv6 form that embeds such an IPv4 address (mapped, compatible, NAT64, 6to4).
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
@@ -235,18 +316,38 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || v4.is_unspecified()
                 || v4.is_broadcast()
                 || v4.is_documentation()
+                || v4.is_multicast()
                 || a == 0
-                || (a == 100 && (64..128).contains(&b)))
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (18..20).contains(&b))
+                || a >= 240)
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
+            let segments = v6.segments();
+            let embedded = |high: u16, low: u16| {
+                Ipv4Addr::new((high >> 8) as u8, high as u8, (low >> 8) as u8, low as u8)
+            };
+            // ::a.b.c.d (compatible) and ::ffff:a.b.c.d (mapped)
+            if segments[..5] == [0; 5] && (segments[5] == 0 || segments[5] == 0xffff) {
+                return !v6.is_unspecified()
+                    && !v6.is_loopback()
+                    && is_public(IpAddr::V4(embedded(segments[6], segments[7])));
             }
-            let first = v6.segments()[0];
+            // NAT64 64:ff9b::a.b.c.d
+            if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                return is_public(IpAddr::V4(embedded(segments[6], segments[7])));
+            }
+            // 6to4 2002:aabb:ccdd::
+            if segments[0] == 0x2002 {
+                return is_public(IpAddr::V4(embedded(segments[1], segments[2])));
+            }
+            let first = segments[0];
             !(v6.is_loopback()
                 || v6.is_unspecified()
+                || v6.is_multicast()
                 || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80)
+                || (first & 0xffc0) == 0xfe80
+                || (first == 0x2001 && segments[1] == 0x0db8))
         }
     }
 }
@@ -326,10 +427,31 @@ mod tests {
             "fe80::1",
             "fd00::1",
             "::ffff:127.0.0.1",
+            "::127.0.0.1",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a00:1",
+            "2002:7f00:1::",
+            "2002:c0a8:101::1",
+            "100.127.255.255",
+            "198.18.0.1",
+            "198.19.255.255",
+            "240.0.0.1",
+            "255.255.255.255",
+            "224.0.0.1",
+            "ff02::1",
+            "::",
+            "2001:db8::1",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["93.184.216.34", "2606:4700::1111"] {
+        for ip in [
+            "93.184.216.34",
+            "2606:4700::1111",
+            "::ffff:93.184.216.34",
+            "64:ff9b::5db8:d822",
+            "2002:5db8:d822::1",
+            "198.20.0.1",
+        ] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
     }
@@ -344,6 +466,20 @@ mod tests {
         assert!(check("http://[::1]/").unwrap_err().contains(REFUSED));
         assert!(check("file:///etc/passwd").unwrap_err().contains("scheme"));
         assert!(check_url(&Url::parse("http://127.0.0.1/").unwrap(), true).is_ok());
+    }
+
+    #[test]
+    fn idle_host_limiters_are_forgotten() {
+        let fetcher = Fetcher::new(FetchConfig::default()).unwrap();
+        let held = fetcher.host_limit("busy.example");
+        for n in 0..10_000 {
+            drop(fetcher.host_limit(&format!("host{n}.example")));
+        }
+        assert!(fetcher.hosts.lock().unwrap().len() <= IDLE_HOSTS_KEPT + 1);
+        assert!(
+            Arc::ptr_eq(&held, &fetcher.host_limit("busy.example")),
+            "a limiter in use is kept"
+        );
     }
 
     #[test]
