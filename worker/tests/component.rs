@@ -93,6 +93,33 @@ fn default_fuel_leaves_ten_times_headroom_on_every_dev_page() {
 }
 
 #[test]
+fn fuel_grows_linearly_with_a_page_of_many_links() {
+    // Fuel counts instructions, so it measures the algorithm, not the machine: doubling the
+    // links must not much more than double the work (listing links once was quadratic).
+    let sandbox = Sandbox::new(common::config(PathBuf::new())).unwrap();
+    let fuel = |paragraphs: usize| {
+        let mut html = String::from("<html><head><title>Links</title></head><body><article>");
+        for n in 0..paragraphs {
+            html.push_str(&format!(
+                "<p>Paragraph {n} of a long article, with <a href=/l{n}>a link</a> and words.</p>"
+            ));
+        }
+        html.push_str("</article></body></html>");
+        let run = sandbox
+            .extract(&html, "https://example.com/", &ExtractionMode::Article)
+            .unwrap();
+        assert_eq!(run.result.unwrap().0.links.len(), paragraphs);
+        run.stats.fuel_consumed
+    };
+    let (small, large) = (fuel(1_000), fuel(4_000));
+    assert!(
+        large < small * 5,
+        "4x the links cost {:.1}x the fuel",
+        large as f64 / small as f64
+    );
+}
+
+#[test]
 fn aot_cache_hits_on_second_load_and_rebuilds_a_corrupt_artifact() {
     let dir = common::temp_dir("aot");
     let first = Sandbox::new(common::config(dir.clone())).unwrap();
@@ -119,5 +146,24 @@ fn aot_cache_hits_on_second_load_and_rebuilds_a_corrupt_artifact() {
     assert!(rebuilt.health_check().unwrap());
     let again = Sandbox::new(common::config(dir.clone())).unwrap();
     assert_eq!(again.load_report().aot_cache, CacheOutcome::Hit);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_cache_directory_others_can_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = common::temp_dir("aot-shared");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o775)).unwrap();
+    let sandbox = Sandbox::new(common::config(dir.clone())).unwrap();
+    assert_eq!(sandbox.load_report().aot_cache, CacheOutcome::Refused);
+    assert!(
+        sandbox.health_check().unwrap(),
+        "compiled in memory instead"
+    );
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "nothing written to a directory others can write"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -2,10 +2,14 @@
 //! configuration) and the native artifact is kept on disk, so a worker starts in
 //! milliseconds instead of spending hundreds compiling.
 //!
-//! Artifacts load with `Component::deserialize_file` (memory-mapped, no copy), which trusts
-//! its input completely, so every artifact is stored
-//! with a BLAKE3 checksum beside it and is verified before loading; a corrupt, truncated or
-//! incompatible artifact is rebuilt, never loaded.
+//! Deserializing trusts its input completely (it is native code), so every artifact is
+//! stored with a BLAKE3 checksum beside it, read into memory once, verified, and exactly
+//! those verified bytes are deserialized: a file swapped after the check is never run. A
+//! corrupt, truncated or incompatible artifact is rebuilt, never loaded.
+//!
+//! The directory must be the current user's and not writable by group or others (anyone
+//! who can write there can make the worker run their code); otherwise the cache is refused
+//! with a warning saying why, and the component is compiled in memory.
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -21,16 +25,19 @@ pub enum CacheOutcome {
     Hit,
     Miss,
     Disabled,
+    /// The directory is not safe to load code from; compiled in memory instead.
+    Refused,
 }
 
 impl CacheOutcome {
-    pub const ALL: [CacheOutcome; 3] = [Self::Hit, Self::Miss, Self::Disabled];
+    pub const ALL: [CacheOutcome; 4] = [Self::Hit, Self::Miss, Self::Disabled, Self::Refused];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Hit => "hit",
             Self::Miss => "miss",
             Self::Disabled => "disabled",
+            Self::Refused => "refused",
         }
     }
 }
@@ -45,6 +52,11 @@ pub fn load(
     if cache_dir.as_os_str().is_empty() {
         let component = Component::new(engine, wasm).context("compiling the component")?;
         return Ok((component, CacheOutcome::Disabled));
+    }
+    if let Err(reason) = private_dir(cache_dir) {
+        tracing::warn!(path = %cache_dir.display(), "AOT cache refused: {reason}; compiling in memory");
+        let component = Component::new(engine, wasm).context("compiling the component")?;
+        return Ok((component, CacheOutcome::Refused));
     }
     let artifact = artifact_path(engine, wasm, cache_dir);
     if let Some(component) = load_verified(engine, &artifact) {
@@ -89,10 +101,10 @@ fn load_verified(engine: &Engine, artifact: &Path) -> Option<Component> {
         tracing::warn!(path = %artifact.display(), "AOT artifact does not match its checksum; rebuilding");
         return None;
     }
-    // SAFETY: the file is byte-for-byte what this cache wrote (checksum verified above), and
-    // its name carries the engine's compatibility hash; deserialize still checks the
-    // Wasmtime version and configuration recorded in the artifact and fails on a mismatch.
-    match unsafe { Component::deserialize_file(engine, artifact) } {
+    // SAFETY: these bytes, read once and held in memory, are byte-for-byte what this cache
+    // wrote (checksum verified above) in a directory only this user can write; deserialize
+    // still checks the Wasmtime version and configuration recorded in the artifact.
+    match unsafe { Component::deserialize(engine, &bytes) } {
         Ok(component) => Some(component),
         Err(e) => {
             tracing::warn!(path = %artifact.display(), error = %e, "AOT artifact rejected; rebuilding");
@@ -101,11 +113,36 @@ fn load_verified(engine: &Engine, artifact: &Path) -> Option<Component> {
     }
 }
 
+/// Creates the directory (owner-only) if needed, and checks that it is owned by this user
+/// and writable by nobody else.
+fn private_dir(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| format!("cannot create it: {e}"))?;
+    let metadata = std::fs::metadata(dir).map_err(|e| format!("cannot inspect it: {e}"))?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if metadata.uid() != me {
+        return Err(format!(
+            "it is owned by uid {}, not by this user ({me})",
+            metadata.uid()
+        ));
+    }
+    if metadata.mode() & 0o022 != 0 {
+        return Err(format!(
+            "it is writable by group or others (mode {:o}); chmod go-w it",
+            metadata.mode() & 0o777
+        ));
+    }
+    Ok(())
+}
+
 /// Writes atomically (temporary file, then rename), the checksum last: a reader never sees
 /// a checksum for an incomplete artifact.
 fn store(artifact: &Path, compiled: &[u8]) -> wasmtime::Result<()> {
-    let dir = artifact.parent().context("cache path has no directory")?;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let tmp = artifact.with_extension(format!("tmp{}", std::process::id()));
     std::fs::write(&tmp, compiled)?;
     std::fs::rename(&tmp, artifact)?;

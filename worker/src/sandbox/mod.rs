@@ -43,7 +43,8 @@ use bindings::{Extractor, ExtractorPre};
 pub struct SandboxConfig {
     /// The extractor component (built by `ops/build-guest.sh`).
     pub component_path: PathBuf,
-    /// Where precompiled components are cached; empty disables the cache.
+    /// Where precompiled components are cached; empty disables the cache. It must belong to
+    /// the worker's user and not be writable by group or others, else it is refused.
     pub cache_dir: PathBuf,
     /// Linear memory limit per instance, in MiB.
     pub max_memory_mb: u64,
@@ -74,10 +75,11 @@ impl Default for SandboxConfig {
     fn default() -> Self {
         Self {
             component_path: PathBuf::from("target/guest/riptide_extractor.wasm"),
+            // No shared temporary directory as a fallback: without a user cache directory,
+            // the cache is off.
             cache_dir: dirs::cache_dir()
-                .unwrap_or_else(std::env::temp_dir)
-                .join("riptide")
-                .join("aot"),
+                .map(|dir| dir.join("riptide").join("aot"))
+                .unwrap_or_default(),
             max_memory_mb: 64,
             fuel_base: DEFAULT_FUEL_BASE,
             fuel_per_kib: DEFAULT_FUEL_PER_KIB,
