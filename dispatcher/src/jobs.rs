@@ -7,9 +7,10 @@ use std::time::Duration;
 use redis::aio::ConnectionManager;
 use redis::streams::{StreamReadOptions, StreamReadReply};
 use redis::AsyncCommands;
-use riptide_shared::job::{now_ms, Job, Status};
+use riptide_shared::job::{Job, Status};
 use riptide_shared::keys::{self, field};
 use riptide_shared::settings::RedisSettings;
+use riptide_shared::state::{self, Transition};
 use serde::Serialize;
 
 use crate::broker::Broker;
@@ -81,23 +82,22 @@ impl Jobs {
             }
         }
         let key = keys::job(&job.id);
-        redis::pipe()
-            .atomic()
-            .hset_multiple(
-                &key,
-                &[
-                    (field::STATUS, Status::Queued.as_str().to_string()),
-                    (field::ATTEMPTS, "0".to_string()),
-                    (field::UPDATED_AT_MS, now_ms().to_string()),
-                ],
-            )
-            .expire(
-                &key,
-                i64::try_from(self.settings.result_ttl_secs).unwrap_or(i64::MAX),
-            )
-            .hincr(keys::STATUS_COUNTS, Status::Queued.as_str(), 1)
-            .query_async::<()>(&mut conn)
-            .await?;
+        let queued = state::transition(
+            &self.redis,
+            &job.id,
+            Status::Queued,
+            &[(field::ATTEMPTS, "0".to_string())],
+            self.settings.result_ttl_secs,
+        )
+        .await?;
+        if let Transition::Refused(status) = queued {
+            // The producer reused the id of a job that already finished: nothing to run.
+            anyhow::bail!(
+                "job {} already finished ({}); submit it with a new id",
+                job.id,
+                status.map_or("unknown", |s| s.as_str())
+            );
+        }
         if let Err(e) = broker.publish(job).await {
             // Not queued after all: let the same job be submitted again.
             let _: redis::RedisResult<()> = conn.del(&dedup).await;
@@ -109,6 +109,11 @@ impl Jobs {
             url: job.url.clone(),
             duplicate: false,
         })
+    }
+
+    /// Makes a dead job `queued` again, before its dead letter is replayed.
+    pub async fn reopen_dead(&self, id: &str) -> redis::RedisResult<Transition> {
+        state::reopen_dead(&self.redis, id, self.settings.result_ttl_secs).await
     }
 
     pub async fn view(&self, id: &str) -> redis::RedisResult<Option<JobView>> {
@@ -158,7 +163,11 @@ impl Jobs {
         // Jobs that finished before we started following (duplicates of earlier jobs).
         for id in pending.clone() {
             let status: Option<String> = conn.hget(keys::job(&id), field::STATUS).await?;
-            if let Some(status) = status.filter(|s| s == "done" || s == "dead") {
+            let terminal = status
+                .as_deref()
+                .and_then(Status::parse)
+                .is_some_and(Status::is_terminal);
+            if let Some(status) = status.filter(|_| terminal) {
                 finished(&id, &status);
                 pending.remove(&id);
             }
@@ -213,8 +222,8 @@ impl Jobs {
             };
             workers.push(WorkerView {
                 id: keys::worker_id(&name).to_string(),
-                breaker_state: number("breaker_state") as i64,
-                in_flight: number("in_flight"),
+                breaker_state: number(field::BREAKER_STATE) as i64,
+                in_flight: number(field::IN_FLIGHT),
                 updated_at_ms: number(field::UPDATED_AT_MS),
             });
         }

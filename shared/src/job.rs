@@ -178,6 +178,12 @@ impl Status {
         }
     }
 
+    /// `done` and `dead` are final: no later copy of the job changes them (a dead job
+    /// becomes live again only through `dlq replay`).
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Done | Self::Dead)
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "queued" => Self::Queued,
@@ -290,5 +296,83 @@ mod tests {
         assert_ne!(a.id, b.id);
         assert_eq!(a.fingerprint(), b.fingerprint());
         assert_ne!(a.fingerprint(), c.fingerprint());
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn job() -> impl Strategy<Value = Job> {
+            (
+                ".{0,40}",
+                any::<bool>(),
+                ".{0,200}",
+                prop::option::of(".{0,200}"),
+                prop::sample::select(vec!["article", "full", "metadata", "custom", "bogus"]),
+                prop::collection::vec(".{0,20}", 0..3),
+                any::<u32>(),
+                any::<u8>(),
+                any::<u64>(),
+                prop::collection::btree_map(".{0,10}", ".{0,10}", 0..3),
+            )
+                .prop_map(
+                    |(
+                        id,
+                        url_kind,
+                        url,
+                        html,
+                        mode,
+                        selectors,
+                        attempts,
+                        priority,
+                        at,
+                        metadata,
+                    )| {
+                        Job {
+                            version: SCHEMA_VERSION,
+                            id,
+                            kind: if url_kind {
+                                JobKind::Url
+                            } else {
+                                JobKind::Html
+                            },
+                            url,
+                            html,
+                            mode: mode.to_string(),
+                            selectors,
+                            attempts,
+                            priority,
+                            created_at_ms: at,
+                            metadata,
+                        }
+                    },
+                )
+        }
+
+        proptest! {
+            #[test]
+            fn arbitrary_bytes_decode_to_a_job_or_a_typed_error(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+                let _ = Job::decode(&bytes);
+            }
+
+            #[test]
+            fn mutated_encodings_never_panic(job in job(), flips in prop::collection::vec((any::<usize>(), any::<u8>()), 1..8), cut in any::<usize>()) {
+                let mut bytes = job.encode();
+                for (at, value) in flips {
+                    let len = bytes.len();
+                    bytes[at % len] = value;
+                }
+                let cut = cut % (bytes.len() + 1);
+                let _ = Job::decode(&bytes[..cut]);
+                let _ = Job::decode(&bytes);
+            }
+
+            #[test]
+            fn a_job_that_decodes_round_trips(job in job()) {
+                if let Ok(decoded) = Job::decode(&job.encode()) {
+                    prop_assert_eq!(decoded, job);
+                }
+            }
+        }
     }
 }

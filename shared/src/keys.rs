@@ -37,7 +37,7 @@ pub fn worker_id(key: &str) -> &str {
 /// Hash of counters: how many jobs reached each status (`queued`, `done`, `failed`, `dead`).
 pub const STATUS_COUNTS: &str = "riptide:stats:status";
 
-/// Field names of the job hash.
+/// Field names of the job and worker hashes.
 pub mod field {
     pub const STATUS: &str = "status";
     pub const ATTEMPTS: &str = "attempts";
@@ -45,4 +45,8 @@ pub mod field {
     pub const WORKER: &str = "worker";
     pub const UPDATED_AT_MS: &str = "updated_at_ms";
     pub const RESULT: &str = "result";
+    /// Heartbeat: the worker's breaker state (a `BreakerState` discriminant).
+    pub const BREAKER_STATE: &str = "breaker_state";
+    /// Heartbeat: deliveries the worker holds unsettled.
+    pub const IN_FLIGHT: &str = "in_flight";
 }

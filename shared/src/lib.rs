@@ -5,5 +5,8 @@
 pub mod job;
 pub mod keys;
 pub mod metrics;
+pub mod outcome;
+pub mod publish;
 pub mod settings;
+pub mod state;
 pub mod topology;

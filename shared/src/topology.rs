@@ -3,16 +3,25 @@
 //! Everything is published through the default exchange with the queue name as routing
 //! key, so producers need no bindings. Queue names start with a namespace (`riptide` by
 //! default), so several fleets (or test runs) can share a broker:
-//! - `<ns>.jobs`: durable quorum queue of jobs. A message redelivered more than
+//! - `<ns>.jobs`: quorum queue of jobs. A message redelivered more than
 //!   [`DELIVERY_LIMIT`] times (a page that keeps killing workers) is dead-lettered by the
 //!   broker into `<ns>.dead`.
-//! - `<ns>.retry.<delay>`: durable queues with a message TTL that dead-letter expired
+//! - `<ns>.retry.<delay>`: quorum queues with a message TTL that dead-letter expired
 //!   messages back into `<ns>.jobs`: delayed retries without a plugin.
-//! - `<ns>.dead`: durable quorum queue of jobs that failed for good, each with headers
-//!   saying why.
+//! - `<ns>.dead`: quorum queue of jobs that failed for good, each with headers saying why.
 //!
-//! Works on RabbitMQ 3.10+ (quorum queues with delivery limits and message TTL on classic
-//! queues) and on 3.13/4.x.
+//! Every queue is a quorum queue (replicated on a cluster), and every broker-side
+//! dead-lettering (delivery limit, retry TTL) is `at-least-once`: the broker keeps the
+//! message until the target queue confirmed it, which quorum queues allow only with the
+//! `reject-publish` overflow policy. That policy also means a queue given a length limit
+//! (by an operator's policy) refuses new messages, which publishers see as a failure,
+//! rather than silently dropping its oldest ones. The dead-letter queue's delivery limit is
+//! explicit ([`DEAD_DELIVERY_LIMIT`]): RabbitMQ 4 otherwise applies 20, after which browsed
+//! or replayed dead letters would be dropped.
+//!
+//! Works on RabbitMQ 3.10+ (quorum queues with message TTL and at-least-once
+//! dead-lettering) and on 3.13/4.x. Deployments whose queues were declared with other
+//! arguments by an older release are migrated with `riptide-dispatcher migrate-queues`.
 
 use std::time::Duration;
 
@@ -25,6 +34,10 @@ pub const DEFAULT_NAMESPACE: &str = "riptide";
 
 /// Redeliveries (crashes mid-job) after which the broker dead-letters a job.
 pub const DELIVERY_LIMIT: i64 = 20;
+
+/// Redeliveries of a dead letter (each `dlq list` returns what it browsed) before the
+/// broker would drop it: high enough never to be reached by operators.
+pub const DEAD_DELIVERY_LIMIT: i64 = 1_000_000;
 
 /// Delays of the retry tiers: attempt n waits about `RETRY_DELAYS[min(n-1, last)]`.
 pub const RETRY_DELAYS: [Duration; 4] = [
@@ -86,38 +99,47 @@ impl Topology {
     }
 
     /// Declares every queue; declaring an existing queue with the same arguments is a no-op.
+    /// A queue that exists with other arguments fails with PRECONDITION_FAILED (see
+    /// [`Topology::arguments`] and `riptide-dispatcher migrate-queues`).
     pub async fn declare(&self, channel: &Channel) -> lapin::Result<()> {
-        let durable = QueueDeclareOptions::durable();
-
-        let mut jobs = FieldTable::default();
-        jobs.insert(short("x-queue-type"), long_str("quorum"));
-        jobs.insert(
-            short("x-delivery-limit"),
-            AMQPValue::LongLongInt(DELIVERY_LIMIT),
-        );
-        jobs.insert(short("x-dead-letter-exchange"), long_str(""));
-        jobs.insert(short("x-dead-letter-routing-key"), long_str(&self.dead()));
-        channel
-            .queue_declare(self.jobs().as_str().into(), durable, jobs)
-            .await?;
-
-        let mut dead = FieldTable::default();
-        dead.insert(short("x-queue-type"), long_str("quorum"));
-        channel
-            .queue_declare(self.dead().as_str().into(), durable, dead)
-            .await?;
-
-        for delay in RETRY_DELAYS {
-            let mut retry = FieldTable::default();
-            let ttl = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
-            retry.insert(short("x-message-ttl"), AMQPValue::LongLongInt(ttl));
-            retry.insert(short("x-dead-letter-exchange"), long_str(""));
-            retry.insert(short("x-dead-letter-routing-key"), long_str(&self.jobs()));
+        for queue in self.all() {
             channel
-                .queue_declare(self.retry(delay).as_str().into(), durable, retry)
+                .queue_declare(
+                    queue.as_str().into(),
+                    QueueDeclareOptions::durable(),
+                    self.arguments(&queue),
+                )
                 .await?;
         }
         Ok(())
+    }
+
+    /// The declaration arguments of one of [`Topology::all`]'s queues.
+    pub fn arguments(&self, queue: &str) -> FieldTable {
+        let mut args = FieldTable::default();
+        args.insert(short("x-queue-type"), long_str("quorum"));
+        args.insert(short("x-overflow"), long_str("reject-publish"));
+        let retry_delay = RETRY_DELAYS.iter().find(|d| self.retry(**d) == queue);
+        let (delivery_limit, dead_letter_to) = if queue == self.jobs() {
+            (Some(DELIVERY_LIMIT), Some(self.dead()))
+        } else if queue == self.dead() {
+            (Some(DEAD_DELIVERY_LIMIT), None)
+        } else {
+            (None, retry_delay.map(|_| self.jobs()))
+        };
+        if let Some(limit) = delivery_limit {
+            args.insert(short("x-delivery-limit"), AMQPValue::LongLongInt(limit));
+        }
+        if let Some(target) = dead_letter_to {
+            args.insert(short("x-dead-letter-exchange"), long_str(""));
+            args.insert(short("x-dead-letter-routing-key"), long_str(&target));
+            args.insert(short("x-dead-letter-strategy"), long_str("at-least-once"));
+        }
+        if let Some(delay) = retry_delay {
+            let ttl = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+            args.insert(short("x-message-ttl"), AMQPValue::LongLongInt(ttl));
+        }
+        args
     }
 }
 

@@ -55,6 +55,14 @@ fn tool(name: &str) -> Option<PathBuf> {
     })
 }
 
+/// A tool the checks need: a missing one fails the test (never a silent skip), naming the
+/// Debian package that `ops/setup.sh` installs.
+fn required_tool(name: &str, package: &str) -> PathBuf {
+    tool(name).unwrap_or_else(|| {
+        panic!("`{name}` is not installed: run ops/setup.sh (Debian package `{package}`)")
+    })
+}
+
 fn run_ok(command: &mut Command) {
     let output = command
         .output()
@@ -226,29 +234,11 @@ fn compose_file_declares_the_whole_stack() {
         "the image carries the AOT cache"
     );
 
-    let client = if tool("docker-compose").is_some() {
-        Some(vec!["docker-compose"])
-    } else if tool("docker").is_some()
-        && Command::new("docker")
-            .args(["compose", "version"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    {
-        Some(vec!["docker", "compose"])
-    } else {
-        None
-    };
-    match client {
-        Some(client) => run_ok(
-            Command::new(client[0])
-                .args(&client[1..])
-                .args(["-f", "docker-compose.yml", "config", "-q"])
-                .current_dir(root()),
-        ),
-        None => {
-            eprintln!("no Compose client installed: docker-compose.yml checked by this test only")
-        }
-    }
+    run_ok(
+        Command::new(required_tool("docker-compose", "docker-compose"))
+            .args(["-f", "docker-compose.yml", "config", "-q"])
+            .current_dir(root()),
+    );
 }
 
 fn assert_no_dependency_cycle(services: &serde_json::Map<String, Value>) {
@@ -364,10 +354,7 @@ fn prometheus_scrapes_the_compose_services() {
 
 #[test]
 fn promtool_accepts_rules_config_and_dashboard_queries() {
-    let Some(promtool) = tool("promtool") else {
-        eprintln!("promtool not installed (Debian package `prometheus`; ops/setup.sh installs it): skipped");
-        return;
-    };
+    let promtool = required_tool("promtool", "prometheus");
     let prometheus = root().join("ops/prometheus");
     run_ok(
         Command::new(&promtool)
@@ -858,25 +845,18 @@ async fn dashboard_and_alerts_use_only_exported_metrics() {
         "{worker_metrics}"
     );
 
-    match tool("prometheus") {
-        Some(prometheus) => {
-            let targets = [
-                ("riptide-worker", format!("127.0.0.1:{worker_port}")),
-                ("riptide-dispatcher", api_addr.to_string()),
-            ];
-            evaluate_in_prometheus(&prometheus, &targets, async {
-                for n in 2..=4 {
-                    run_job(&http, api_addr, &ns, n, &page, "done").await;
-                }
-                run_job(&http, api_addr, &ns, 5, "", "dead").await;
-            })
-            .await;
+    let prometheus = required_tool("prometheus", "prometheus");
+    let targets = [
+        ("riptide-worker", format!("127.0.0.1:{worker_port}")),
+        ("riptide-dispatcher", api_addr.to_string()),
+    ];
+    evaluate_in_prometheus(&prometheus, &targets, async {
+        for n in 2..=4 {
+            run_job(&http, api_addr, &ns, n, &page, "done").await;
         }
-        None => eprintln!(
-            "prometheus not installed (Debian package `prometheus`; ops/setup.sh installs it): \
-             dashboard queries not evaluated"
-        ),
-    }
+        run_job(&http, api_addr, &ns, 5, "", "dead").await;
+    })
+    .await;
 
     server.abort();
     worker.stop().await;

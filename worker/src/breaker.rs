@@ -38,13 +38,8 @@ impl Default for BreakerConfig {
     }
 }
 
-/// The breaker's state, with the numbers exported as the `riptide_breaker_state` gauge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
-    Closed = 0,
-    Open = 1,
-    HalfOpen = 2,
-}
+/// The breaker's state, defined with the gauge values operators see.
+pub use riptide_shared::outcome::BreakerState as State;
 
 /// Where a call should go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,18 +102,9 @@ impl Breaker {
     /// Decides where the next call goes; a half-open trial is counted when granted.
     pub fn route(&self) -> Route {
         let mut inner = self.lock();
+        self.half_open_when_due(&mut inner);
         if inner.state == State::Open {
-            let open_for = Duration::from_millis(self.config.open_ms);
-            if inner
-                .opened_at
-                .is_some_and(|at| self.clock.now().duration_since(at) >= open_for)
-            {
-                inner.state = State::HalfOpen;
-                inner.trials_started = 0;
-                inner.trial_failures = 0;
-            } else {
-                return Route::Fallback;
-            }
+            return Route::Fallback;
         }
         if inner.state == State::HalfOpen {
             if inner.trials_started >= self.config.half_open_trials {
@@ -159,8 +145,25 @@ impl Breaker {
         }
     }
 
+    /// The state now: an open breaker whose open period has passed reports half-open even
+    /// before the next call, so an idle worker does not keep the breaker-open alert firing.
     pub fn state(&self) -> State {
-        self.lock().state
+        let mut inner = self.lock();
+        self.half_open_when_due(&mut inner);
+        inner.state
+    }
+
+    fn half_open_when_due(&self, inner: &mut Inner) {
+        let open_for = Duration::from_millis(self.config.open_ms);
+        if inner.state == State::Open
+            && inner
+                .opened_at
+                .is_some_and(|at| self.clock.now().duration_since(at) >= open_for)
+        {
+            inner.state = State::HalfOpen;
+            inner.trials_started = 0;
+            inner.trial_failures = 0;
+        }
     }
 
     /// Times the breaker has opened.
@@ -261,6 +264,18 @@ mod tests {
         assert_eq!(b.state(), State::HalfOpen);
         b.record(false);
         assert_eq!(b.state(), State::Closed);
+    }
+
+    #[test]
+    fn an_idle_open_breaker_reports_half_open_once_its_open_period_passed() {
+        let (b, clock) = breaker();
+        for _ in 0..5 {
+            call(&b, true);
+        }
+        assert_eq!(b.state(), State::Open);
+        clock.advance(Duration::from_secs(5));
+        assert_eq!(b.state(), State::HalfOpen, "no call needed to leave open");
+        assert_eq!(b.route(), Route::Sandbox, "its trials are still available");
     }
 
     #[test]

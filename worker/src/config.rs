@@ -56,6 +56,9 @@ pub struct ProcessConfig {
     pub listen: String,
     /// How long SIGTERM waits for in-flight jobs, in seconds.
     pub drain_timeout_secs: u64,
+    /// Unacked jobs the broker sends this worker at once (default: `wasm.max_instances`,
+    /// one waiting job per extraction slot).
+    pub prefetch: Option<u16>,
 }
 
 impl Default for ProcessConfig {
@@ -64,6 +67,7 @@ impl Default for ProcessConfig {
             id: String::new(),
             listen: "127.0.0.1:9100".into(),
             drain_timeout_secs: 60,
+            prefetch: None,
         }
     }
 }

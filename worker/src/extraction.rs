@@ -3,8 +3,12 @@
 //!
 //! Failure routing: a page that exhausts its own fuel, time or memory gets `resource-limit`
 //! and is not retried natively (it would run unbounded there); the sandbox worked, so the
-//! breaker counts it as healthy. A failure of the sandbox itself (trap, instantiation) feeds
-//! the breaker, and that page is extracted natively so it is not lost.
+//! breaker counts it as healthy. A page that makes the guest trap is not re-run natively
+//! either (the trap may be the page's doing, and natively nothing would stop it): it gets
+//! `internal-error` with the trap's message, and the trap feeds the breaker. A failure to
+//! run the guest at all (instantiation, loading) feeds the breaker and the page is
+//! extracted natively, within the native fallback's size cap; a page over that cap is
+//! marked [`Extraction::retry_later`], to wait for the sandbox rather than be lost.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -56,6 +60,9 @@ pub struct Stats {
 pub struct Extraction {
     pub result: Result<ExtractedDoc, ExtractError>,
     pub stats: Stats,
+    /// The page could not be extracted now but can be later: the sandbox is unavailable
+    /// and the page is over the native fallback's size cap.
+    pub retry_later: bool,
 }
 
 pub struct Extractor {
@@ -162,6 +169,7 @@ impl Extractor {
                         peak_memory_bytes: run.stats.peak_memory_bytes,
                         engine: Engine::Wasm,
                     },
+                    retry_later: false,
                 }
             }
             Err(error) => {
@@ -190,10 +198,26 @@ impl Extractor {
                             peak_memory_bytes,
                             engine: Engine::Wasm,
                         },
+                        retry_later: false,
+                    };
+                }
+                self.breaker.record(true);
+                if let SandboxError::Trap(message) = &error {
+                    tracing::warn!(error = %error, url, "the guest trapped on this page");
+                    return Extraction {
+                        result: Err(ExtractError::InternalError(format!(
+                            "the guest trapped on this page: {message}"
+                        ))),
+                        stats: Stats {
+                            processing_time_us: elapsed_us,
+                            fuel_consumed: 0,
+                            peak_memory_bytes: 0,
+                            engine: Engine::Wasm,
+                        },
+                        retry_later: false,
                     };
                 }
                 tracing::warn!(error = %error, url, "sandbox failure; extracting this page natively");
-                self.breaker.record(true);
                 self.extract_natively(html, url, mode, Engine::NativeFallback)
             }
         }
@@ -206,10 +230,27 @@ impl Extractor {
         mode: &ExtractionMode,
         engine: Engine,
     ) -> Extraction {
+        let started = Instant::now();
         if engine == Engine::NativeFallback {
+            if html.len() > self.native.max_input_bytes {
+                return Extraction {
+                    result: Err(ExtractError::ResourceLimit(format!(
+                        "the sandbox is unavailable and the page ({} bytes) is over the native \
+                         fallback's {}-byte cap; it waits for the sandbox",
+                        html.len(),
+                        self.native.max_input_bytes
+                    ))),
+                    stats: Stats {
+                        processing_time_us: 0,
+                        fuel_consumed: 0,
+                        peak_memory_bytes: 0,
+                        engine,
+                    },
+                    retry_later: true,
+                };
+            }
             self.metrics.fallback.inc();
         }
-        let started = Instant::now();
         let limits = Limits {
             max_input_bytes: self.native.max_input_bytes,
             ..Limits::default()
@@ -233,6 +274,7 @@ impl Extractor {
                 peak_memory_bytes: 0,
                 engine,
             },
+            retry_later: false,
         }
     }
 

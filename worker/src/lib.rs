@@ -6,20 +6,26 @@
 pub mod breaker;
 /// Worker configuration (defaults < file < environment).
 pub mod config;
-/// The RabbitMQ consumer: one job from delivery to ack.
+/// The RabbitMQ consumer loop: connect, QoS, tasks, drain, reconnect.
 pub mod consume;
 /// Routing of a page to the sandbox or the native fallback.
 pub mod extraction;
 /// Fetching pages: limits, charset, politeness, SSRF guard.
 pub mod fetch;
+/// One delivery from its bytes to a settled outcome.
+pub mod handle;
 /// `/metrics`, `/healthz`, `/readyz`.
 pub mod health;
 /// Prometheus metrics.
 pub mod metrics;
+/// One job from its page to a result: fetch, then extract.
+pub mod runner;
 /// The Wasmtime sandbox running the extractor component.
 pub mod sandbox;
 /// The worker process assembled.
 pub mod server;
+/// What becomes of a job once it ran: complete, retry or dead-letter.
+pub mod settle;
 /// SIGTERM/SIGINT into one cancellation token.
 pub mod shutdown;
 /// Results and status in Redis.

@@ -12,11 +12,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::breaker::Breaker;
 use crate::config::WorkerConfig;
-use crate::consume::Pipeline;
+use crate::consume::Listener;
 use crate::extraction::Extractor;
 use crate::fetch::Fetcher;
+use crate::handle::JobHandler;
 use crate::health::{self, Readiness};
 use crate::metrics::Metrics;
+use crate::runner::Runner;
 use crate::sandbox::Sandbox;
 use crate::store::Store;
 
@@ -72,32 +74,48 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
     };
     readiness.redis.store(true, Ordering::Relaxed);
 
-    let pipeline = Arc::new(Pipeline {
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let handler = JobHandler {
         worker_id: worker_id.clone(),
         broker: config.broker.clone(),
-        extractor: extractor.clone(),
-        fetcher: Fetcher::new(config.fetch.clone()).context("building the HTTP client")?,
+        runner: Runner {
+            worker_id: worker_id.clone(),
+            extractor: extractor.clone(),
+            fetcher: Fetcher::new(config.fetch.clone()).context("building the HTTP client")?,
+            slots: Arc::new(Semaphore::new(slots)),
+        },
         store: store.clone(),
-        metrics,
+        metrics: metrics.clone(),
         readiness: readiness.clone(),
-        slots: Arc::new(Semaphore::new(slots)),
-        in_flight: AtomicUsize::new(0),
+    };
+    let listener = Listener {
+        broker: config.broker.clone(),
+        consumer_tag: format!("riptide-worker-{worker_id}"),
+        prefetch: config
+            .worker
+            .prefetch
+            .unwrap_or_else(|| u16::try_from(slots).unwrap_or(u16::MAX)),
         drain_timeout: Duration::from_secs(config.worker.drain_timeout_secs),
-    });
+        readiness: readiness.clone(),
+        in_flight: in_flight.clone(),
+        handler: Arc::new(handler),
+    };
 
     let heartbeat = {
-        let pipeline = pipeline.clone();
         let shutdown = shutdown.clone();
+        let worker_id = worker_id.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(HEARTBEAT_EVERY);
             loop {
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
                     _ = every.tick() => {
-                        let state = pipeline.extractor.breaker().state() as i64;
-                        let in_flight = pipeline.in_flight.load(Ordering::Relaxed);
-                        let ok = pipeline.store.heartbeat(&pipeline.worker_id, state, in_flight).await.is_ok();
-                        pipeline.readiness.redis.store(ok, Ordering::Relaxed);
+                        // Read here too, so an idle worker's gauge leaves `open` on time.
+                        let state = extractor.breaker().state();
+                        metrics.breaker_state.set(state as i64);
+                        let in_flight = in_flight.load(Ordering::Relaxed);
+                        let ok = store.heartbeat(&worker_id, state, in_flight).await.is_ok();
+                        readiness.redis.store(ok, Ordering::Relaxed);
                     }
                 }
             }
@@ -105,7 +123,7 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
     };
 
     tracing::info!(worker = %worker_id, "worker started");
-    pipeline.run(shutdown.clone()).await;
+    listener.run(shutdown.clone()).await;
     shutdown.cancel();
     let _ = heartbeat.await;
     if let Ok(Err(e)) = http.await {

@@ -161,12 +161,14 @@ fn a_guest_that_traps_is_a_sandbox_failure() {
 }
 
 #[test]
-fn sandbox_failures_open_the_breaker_and_pages_fall_back_to_native() {
+fn trapping_pages_are_not_rerun_natively_and_open_the_breaker_for_the_next_ones() {
     let metrics = Arc::new(Metrics::new().unwrap());
     let extractor = Extractor::sandboxed(
         sandbox(TRAPS, config()),
         Breaker::new(BreakerConfig::default()),
-        NativeConfig::default(),
+        NativeConfig {
+            max_input_bytes: 200,
+        },
         metrics.clone(),
     );
     let html = "<html><head><title>T</title></head><body><article><p>Words of the article body.</p></article></body></html>";
@@ -174,25 +176,39 @@ fn sandbox_failures_open_the_breaker_and_pages_fall_back_to_native() {
         let extraction = extractor.extract(html, "https://example.com/", &ExtractionMode::Article);
         assert_eq!(
             extraction.stats.engine,
-            Engine::NativeFallback,
-            "a trapped page is extracted natively"
+            Engine::Wasm,
+            "a page that makes the guest trap is not re-run without limits"
         );
-        assert!(extraction
-            .result
-            .unwrap()
-            .text
-            .contains("Words of the article"));
+        let error = extraction.result.unwrap_err();
+        assert_eq!(error.kind(), "internal-error");
+        assert!(error.message().contains("unreachable"), "{error}");
+        assert!(!extraction.retry_later);
     }
     assert_eq!(extractor.breaker().state(), State::Open);
-    let extraction = extractor.extract(html, "https://example.com/", &ExtractionMode::Article);
-    assert_eq!(extraction.stats.engine, Engine::NativeFallback);
     assert_eq!(metrics.breaker_state.get(), 1);
     assert_eq!(metrics.breaker_trips.get(), 1);
-    assert_eq!(metrics.fallback.get(), 6);
     assert_eq!(
         metrics.sandbox_failures.with_label_values(&["trap"]).get(),
         5
     );
+
+    // While open, pages go to the native fallback, within its size cap.
+    let extraction = extractor.extract(html, "https://example.com/", &ExtractionMode::Article);
+    assert_eq!(extraction.stats.engine, Engine::NativeFallback);
+    assert!(extraction
+        .result
+        .unwrap()
+        .text
+        .contains("Words of the article"));
+    assert_eq!(metrics.fallback.get(), 1);
+
+    // A page over the cap waits for the sandbox: retried later, not dead-lettered.
+    let big = html.replace("Words", &"Words ".repeat(50));
+    let extraction = extractor.extract(&big, "https://example.com/", &ExtractionMode::Article);
+    assert_eq!(extraction.stats.engine, Engine::NativeFallback);
+    assert_eq!(extraction.result.unwrap_err().kind(), "resource-limit");
+    assert!(extraction.retry_later);
+    assert_eq!(metrics.fallback.get(), 1, "not extracted natively");
 }
 
 #[test]

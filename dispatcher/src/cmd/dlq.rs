@@ -29,7 +29,7 @@ pub async fn run(ctx: &Connections, command: DlqCommand) -> anyhow::Result<()> {
             }
         }
         DlqCommand::Replay { ids } => {
-            let replayed = ctx.broker.replay(&ids).await?;
+            let replayed = ctx.broker.replay(&ctx.jobs, &ids).await?;
             println!("{}", serde_json::json!({ "replayed": replayed }));
         }
         DlqCommand::Purge => {

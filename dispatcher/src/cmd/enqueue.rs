@@ -57,44 +57,46 @@ pub struct EnqueueArgs {
 
 pub async fn run(ctx: &Connections, args: EnqueueArgs) -> anyhow::Result<()> {
     let mode = ExtractionMode::parse(&args.mode, args.selectors.clone())?;
-    let mut jobs = Vec::new();
-    for url in read_urls(&args)? {
-        jobs.push(Job::new(JobKind::Url, url, None, &mode));
-    }
-    for path in &args.html {
+    // Streamed: a URL list of any length is read, submitted and forgotten line by line.
+    let priority = args.priority;
+    let url_jobs =
+        read_urls(&args)?.map(|url| url.map(|url| Job::new(JobKind::Url, url, None, &mode)));
+    let html_jobs = args.html.iter().map(|path| {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let html = String::from_utf8_lossy(&bytes).into_owned();
-        jobs.push(Job::new(
+        Ok(Job::new(
             JobKind::Html,
             args.base_url.clone(),
             Some(html),
             &mode,
-        ));
-    }
-    anyhow::ensure!(
-        !jobs.is_empty(),
-        "nothing to enqueue: give URLs, --file, --html, or pipe URLs to stdin"
-    );
-    for job in &mut jobs {
-        job.priority = args.priority;
-    }
+        ))
+    });
+    let mut queue = url_jobs.chain(html_jobs).map(|job| {
+        job.map(|mut job| {
+            job.priority = priority;
+            job
+        })
+    });
 
     let cursor = if args.wait {
         Some(ctx.jobs.completions_cursor().await?)
     } else {
         None
     };
-    let progress = ProgressBar::new(jobs.len() as u64).with_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} queued {per_sec} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    let progress = ProgressBar::no_length().with_style(
+        ProgressStyle::with_template("{spinner} {pos} queued {per_sec} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     let mut pending = HashSet::new();
     let mut tasks = JoinSet::new();
-    let mut queue = jobs.into_iter();
     let mut failures = 0usize;
+    let mut submitted_any = false;
     loop {
         while tasks.len() < CONCURRENT_SUBMISSIONS {
-            let Some(job) = queue.next() else { break };
+            let Some(job) = queue.next().transpose()? else {
+                break;
+            };
+            submitted_any = true;
             let (broker, store) = (ctx.broker.clone(), ctx.jobs.clone());
             tasks.spawn(async move {
                 store
@@ -109,7 +111,9 @@ pub async fn run(ctx: &Connections, args: EnqueueArgs) -> anyhow::Result<()> {
         match joined? {
             Ok(submitted) => {
                 println!("{}", serde_json::to_string(&submitted)?);
-                pending.insert(submitted.id);
+                if args.wait {
+                    pending.insert(submitted.id);
+                }
             }
             Err((url, e)) => {
                 failures += 1;
@@ -119,6 +123,10 @@ pub async fn run(ctx: &Connections, args: EnqueueArgs) -> anyhow::Result<()> {
         progress.inc(1);
     }
     progress.finish_and_clear();
+    anyhow::ensure!(
+        submitted_any,
+        "nothing to enqueue: give URLs, --file, --html, or pipe URLs to stdin"
+    );
 
     if let Some(cursor) = cursor {
         let jobs = ctx.jobs.clone();
@@ -148,11 +156,12 @@ pub async fn run(ctx: &Connections, args: EnqueueArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn read_urls(args: &EnqueueArgs) -> anyhow::Result<Vec<String>> {
-    let mut urls = args.urls.clone();
+/// The URLs to submit, lazily: arguments, then a file or stdin, one per line (blank lines
+/// and `#` comments skipped).
+fn read_urls(args: &EnqueueArgs) -> anyhow::Result<impl Iterator<Item = anyhow::Result<String>>> {
     let from_stdin = args.file.as_deref().is_some_and(|f| f.as_os_str() == "-")
         || (args.file.is_none()
-            && urls.is_empty()
+            && args.urls.is_empty()
             && args.html.is_empty()
             && !std::io::stdin().is_terminal());
     let lines: Box<dyn Iterator<Item = std::io::Result<String>>> = if from_stdin {
@@ -164,12 +173,12 @@ fn read_urls(args: &EnqueueArgs) -> anyhow::Result<Vec<String>> {
     } else {
         Box::new(std::iter::empty())
     };
-    for line in lines {
-        let line = line?;
-        let url = line.trim();
-        if !url.is_empty() && !url.starts_with('#') {
-            urls.push(url.to_string());
+    let listed = lines.filter_map(|line| match line {
+        Ok(line) => {
+            let url = line.trim();
+            (!url.is_empty() && !url.starts_with('#')).then(|| Ok(url.to_string()))
         }
-    }
-    Ok(urls)
+        Err(e) => Some(Err(anyhow::Error::from(e).context("reading URLs"))),
+    });
+    Ok(args.urls.clone().into_iter().map(Ok).chain(listed))
 }

@@ -42,6 +42,10 @@ enum Command {
     Stats(stats::StatsArgs),
     /// Serve the HTTP API.
     Serve,
+    /// Redeclare queues that an older release declared with other arguments (classic
+    /// retry tiers, a dead-letter queue without its limits), keeping every message. Stop
+    /// the workers first; they reconnect by themselves afterwards.
+    MigrateQueues,
 }
 
 /// The connections a command needs.
@@ -69,7 +73,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dlq(command) => dlq::run(&ctx, command).await,
         Command::Stats(args) => stats::run(&ctx, args).await,
         Command::Serve => serve::run(ctx).await,
+        Command::MigrateQueues => migrate_queues(&ctx).await,
     };
     broker.close().await;
     outcome
+}
+
+async fn migrate_queues(ctx: &Connections) -> anyhow::Result<()> {
+    let migrated = ctx.broker.migrate_queues().await?;
+    println!("{}", serde_json::json!({ "migrated": migrated }));
+    Ok(())
 }

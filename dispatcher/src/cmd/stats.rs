@@ -11,6 +11,7 @@ use clap::Args;
 use console::{style, Term};
 use riptide_dispatcher::jobs::WorkerView;
 use riptide_shared::job::{now_ms, Status};
+use riptide_shared::outcome::BreakerState;
 use serde::Serialize;
 use tokio::signal::unix::{signal, SignalKind};
 
@@ -191,11 +192,15 @@ fn render(now: &Snapshot, before: Option<&Snapshot>, interval: Duration) -> Stri
     );
     let now_ms = now_ms();
     for worker in &now.workers {
-        let breaker = match worker.breaker_state {
-            0 => style(format!("{:>12}", "closed")).green(),
-            1 => style(format!("{:>12}", "open")).red().bold(),
-            2 => style(format!("{:>12}", "half-open")).yellow(),
-            other => style(format!("{other:>12}")),
+        let breaker = match BreakerState::from_gauge(worker.breaker_state) {
+            Some(state @ BreakerState::Closed) => style(format!("{:>12}", state.as_str())).green(),
+            Some(state @ BreakerState::Open) => {
+                style(format!("{:>12}", state.as_str())).red().bold()
+            }
+            Some(state @ BreakerState::HalfOpen) => {
+                style(format!("{:>12}", state.as_str())).yellow()
+            }
+            None => style(format!("{:>12}", worker.breaker_state)),
         };
         let seen = now_ms.saturating_sub(worker.updated_at_ms) / 1000;
         let _ = writeln!(
