@@ -18,6 +18,16 @@ pub fn dedup(fingerprint: &str) -> String {
     format!("riptide:dedup:{fingerprint}")
 }
 
+/// An origin's robots.txt policy, cached for the fleet (JSON; see the worker's `robots`).
+pub fn robots(origin: &str) -> String {
+    format!("riptide:robots:{origin}")
+}
+
+/// Held (SET NX PX) by the one worker fetching an origin's robots.txt for the fleet.
+pub fn robots_lock(origin: &str) -> String {
+    format!("riptide:robots-lock:{origin}")
+}
+
 /// Hash per worker, refreshed every few seconds with a short TTL: `breaker_state`
 /// (0 closed, 1 open, 2 half-open), `in_flight`, `done`, `updated_at_ms`.
 pub fn worker(id: &str) -> String {

@@ -37,6 +37,11 @@ pub const FALLBACK_TOTAL: &str = "riptide_native_fallback_total";
 pub const COLD_START_SECONDS: &str = "riptide_sandbox_cold_start_seconds";
 /// AOT cache lookups, by `result` (`hit`, `miss`).
 pub const AOT_CACHE_TOTAL: &str = "riptide_aot_cache_total";
+/// robots.txt verdicts, by `result` (`allowed`, `disallowed`, `delay-too-long`, `unavailable`).
+pub const ROBOTS_CHECKS_TOTAL: &str = "riptide_robots_checks_total";
+/// robots.txt policies looked up, by `source` (`cache`: the fleet's Redis cache, `fetched`:
+/// this worker fetched robots.txt for the fleet).
+pub const ROBOTS_LOOKUPS_TOTAL: &str = "riptide_robots_lookups_total";
 /// Messages waiting in each queue, by `queue` (exported by the dispatcher).
 pub const QUEUE_DEPTH: &str = "riptide_queue_depth";
 /// Jobs submitted through the dispatcher, by `result` (`queued`, `duplicate`, `error`).

@@ -17,6 +17,10 @@ pub enum DeadReason {
     Fetch,
     /// Transient failures until `broker.max_attempts` ran out.
     MaxAttempts,
+    /// The site's robots.txt disallows the URL for our user agent.
+    RobotsDisallowed,
+    /// The site's robots.txt asks for a Crawl-delay over `politeness.max_crawl_delay_secs`.
+    CrawlDelayTooLong,
     /// The broker dead-lettered the job itself: it was redelivered more than the queue's
     /// delivery limit (a page that keeps killing workers).
     DeliveryLimit,
@@ -32,11 +36,13 @@ pub enum DeadReason {
 }
 
 impl DeadReason {
-    pub const ALL: [DeadReason; 11] = [
+    pub const ALL: [DeadReason; 13] = [
         Self::Undecodable,
         Self::InvalidJob,
         Self::Fetch,
         Self::MaxAttempts,
+        Self::RobotsDisallowed,
+        Self::CrawlDelayTooLong,
         Self::DeliveryLimit,
         Self::InvalidHtml,
         Self::ParseError,
@@ -52,6 +58,8 @@ impl DeadReason {
             Self::InvalidJob => "invalid-job",
             Self::Fetch => "fetch",
             Self::MaxAttempts => "max-attempts",
+            Self::RobotsDisallowed => "robots-disallowed",
+            Self::CrawlDelayTooLong => "crawl-delay-too-long",
             Self::DeliveryLimit => "delivery-limit",
             Self::InvalidHtml => "invalid-html",
             Self::ParseError => "parse-error",

@@ -249,3 +249,97 @@ async fn flaky(State(site): State<Site>, Path((n, key)): Path<(u32, String)>) ->
     let html = site.pages.values().next().cloned().unwrap_or_default();
     ([(header::CONTENT_TYPE, "text/html")], html).into_response()
 }
+
+/// A site of its own on a loopback address (127.0.0.2, 127.0.0.3, ... stand for different
+/// hosts): fixed answers by path (and query), 404 for anything else, every request recorded
+/// with the time it arrived.
+pub struct TestSite {
+    pub addr: SocketAddr,
+    requests: Arc<Mutex<Vec<(String, std::time::Instant)>>>,
+}
+
+/// One answer of a [`TestSite`].
+#[derive(Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn html(body: impl Into<String>) -> Self {
+        Self {
+            status: 200,
+            content_type: "text/html; charset=utf-8",
+            body: body.into(),
+        }
+    }
+
+    pub fn text(status: u16, body: impl Into<String>) -> Self {
+        Self {
+            status,
+            content_type: "text/plain",
+            body: body.into(),
+        }
+    }
+}
+
+impl TestSite {
+    pub async fn start(ip: [u8; 4], answers: Vec<(&str, Answer)>) -> Self {
+        let answers: Arc<HashMap<String, Answer>> = Arc::new(
+            answers
+                .into_iter()
+                .map(|(path, answer)| (path.to_string(), answer))
+                .collect(),
+        );
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let recorded = requests.clone();
+        let app = Router::new().fallback(move |uri: axum::http::Uri| {
+            let answers = answers.clone();
+            let recorded = recorded.clone();
+            async move {
+                let path = uri
+                    .path_and_query()
+                    .map_or_else(|| uri.path().to_string(), |p| p.as_str().to_string());
+                recorded
+                    .lock()
+                    .unwrap()
+                    .push((path.clone(), std::time::Instant::now()));
+                match answers.get(&path) {
+                    Some(answer) => (
+                        StatusCode::from_u16(answer.status).unwrap(),
+                        [(header::CONTENT_TYPE, answer.content_type)],
+                        answer.body.clone(),
+                    )
+                        .into_response(),
+                    None => (StatusCode::NOT_FOUND, "no such page").into_response(),
+                }
+            }
+        });
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from((ip, 0)))
+            .await
+            .unwrap_or_else(|e| panic!("binding {ip:?}: {e}"));
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { addr, requests }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Every request so far: path (with query) and arrival time.
+    pub fn requests(&self) -> Vec<(String, std::time::Instant)> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    /// How many requests asked for `path`.
+    pub fn hits(&self, path: &str) -> usize {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == path)
+            .count()
+    }
+}

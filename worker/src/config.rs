@@ -29,6 +29,24 @@ pub struct WorkerConfig {
     pub breaker: BreakerConfig,
     /// The native fallback (`[native]`, `RIPTIDE_NATIVE__*`).
     pub native: NativeConfig,
+    /// Politeness towards the sites fetched (`[politeness]`, `RIPTIDE_POLITENESS__*`).
+    pub politeness: PolitenessConfig,
+}
+
+/// How hard the fleet may press on one site.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct PolitenessConfig {
+    /// A site whose robots.txt asks for a longer Crawl-delay, in seconds, is skipped.
+    pub max_crawl_delay_secs: u64,
+}
+
+impl Default for PolitenessConfig {
+    fn default() -> Self {
+        Self {
+            max_crawl_delay_secs: 30,
+        }
+    }
 }
 
 /// The native fallback runs in the same bounded extraction slots as the sandbox.

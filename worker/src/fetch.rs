@@ -34,6 +34,8 @@ pub struct FetchConfig {
     pub per_host_concurrency: usize,
     /// Allow private, loopback and link-local addresses (tests, intranet crawls).
     pub allow_private_networks: bool,
+    /// Obey robots.txt (RFC 9309) for every fetch.
+    pub respect_robots: bool,
     /// Proxy URL for every fetch (`http://proxy:3128`); empty for none. Proxies in the
     /// environment are never used.
     pub proxy: String,
@@ -49,6 +51,7 @@ impl Default for FetchConfig {
             max_redirects: 5,
             per_host_concurrency: 2,
             allow_private_networks: false,
+            respect_robots: true,
             proxy: String::new(),
             user_agent: concat!(
                 "RipTide/",
@@ -109,7 +112,44 @@ impl Fetcher {
         })
     }
 
+    /// Fetches an HTML page: a 2xx answer with an HTML (or plain text) body under the size
+    /// cap, decoded to text.
     pub async fn fetch(&self, raw_url: &str) -> Result<Page, FetchError> {
+        let limit = BodyLimit::Refuse(self.config.max_bytes);
+        let response = self.get(raw_url, self.config.max_redirects, limit).await?;
+        let status = response.status;
+        if !(200..300).contains(&status) {
+            let message = format!("HTTP {status} from {raw_url}");
+            return Err(if status >= 500 || status == 408 || status == 429 {
+                FetchError::Transient(message)
+            } else {
+                FetchError::Permanent(message)
+            });
+        }
+        if let Some(ct) = &response.content_type {
+            if !(ct.starts_with("text/html")
+                || ct.starts_with("application/xhtml+xml")
+                || ct.starts_with("text/plain"))
+            {
+                return Err(FetchError::Permanent(format!(
+                    "unsupported content type `{ct}`: not HTML"
+                )));
+            }
+        }
+        Ok(Page {
+            html: decode(&response.body, response.content_type.as_deref()),
+            url: response.url,
+        })
+    }
+
+    /// One GET, whatever its status, behind the SSRF guard and the per-host limit, following
+    /// up to `max_redirects` redirects one by one (each destination checked).
+    pub async fn get(
+        &self,
+        raw_url: &str,
+        max_redirects: usize,
+        limit: BodyLimit,
+    ) -> Result<Response, FetchError> {
         let mut url = Url::parse(raw_url)
             .map_err(|e| FetchError::Permanent(format!("invalid URL `{raw_url}`: {e}")))?;
         let mut redirects = 0;
@@ -143,18 +183,17 @@ impl Fetcher {
                     FetchError::Permanent(format!("bad redirect `{location}` from {url}: {e}"))
                 })?;
                 redirects += 1;
-                if redirects > self.config.max_redirects {
+                if redirects > max_redirects {
                     return Err(FetchError::Permanent(format!(
-                        "more than {} redirects from {raw_url}",
-                        self.config.max_redirects
+                        "more than {max_redirects} redirects from {raw_url}"
                     )));
                 }
                 url = next;
                 continue;
             }
-            let page = self.read(response, raw_url).await;
+            let read = read(response, limit).await;
             drop(permit);
-            return page;
+            return read;
         }
     }
 
@@ -183,63 +222,6 @@ impl Fetcher {
         Ok(())
     }
 
-    async fn read(
-        &self,
-        mut response: reqwest::Response,
-        raw_url: &str,
-    ) -> Result<Page, FetchError> {
-        let status = response.status();
-        if !status.is_success() {
-            let message = format!("HTTP {status} from {raw_url}");
-            return Err(
-                if status.is_server_error() || status.as_u16() == 408 || status.as_u16() == 429 {
-                    FetchError::Transient(message)
-                } else {
-                    FetchError::Permanent(message)
-                },
-            );
-        }
-        let content_type = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_ascii_lowercase);
-        if let Some(ct) = &content_type {
-            if !(ct.starts_with("text/html")
-                || ct.starts_with("application/xhtml+xml")
-                || ct.starts_with("text/plain"))
-            {
-                return Err(FetchError::Permanent(format!(
-                    "unsupported content type `{ct}`: not HTML"
-                )));
-            }
-        }
-        if response
-            .content_length()
-            .is_some_and(|len| len > self.config.max_bytes as u64)
-        {
-            return Err(FetchError::Permanent(format!(
-                "body is over the {}-byte limit",
-                self.config.max_bytes
-            )));
-        }
-        let final_url = response.url().to_string();
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(classify)? {
-            if body.len() + chunk.len() > self.config.max_bytes {
-                return Err(FetchError::Permanent(format!(
-                    "body is over the {}-byte limit",
-                    self.config.max_bytes
-                )));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(Page {
-            url: final_url,
-            html: decode(&body, content_type.as_deref()),
-        })
-    }
-
     /// The host's limiter. Limiters nobody holds are forgotten once more than
     /// [`IDLE_HOSTS_KEPT`] hosts were seen, so a crawl over millions of hosts does not grow
     /// the map without end.
@@ -253,6 +235,67 @@ impl Fetcher {
             .or_insert_with(|| Arc::new(Semaphore::new(self.config.per_host_concurrency.max(1))))
             .clone()
     }
+}
+
+/// What to do with a body over the size limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyLimit {
+    /// Fail permanently (pages: a truncated page would be extracted wrong).
+    Refuse(usize),
+    /// Keep the first bytes (robots.txt: RFC 9309 asks to parse at least 500 KiB).
+    Truncate(usize),
+}
+
+/// An answer of any status, its body read.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    /// The URL after redirects.
+    pub url: String,
+    pub content_type: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+async fn read(mut response: reqwest::Response, limit: BodyLimit) -> Result<Response, FetchError> {
+    let (max, truncate) = match limit {
+        BodyLimit::Refuse(max) => (max, false),
+        BodyLimit::Truncate(max) => (max, true),
+    };
+    let too_big = || FetchError::Permanent(format!("body is over the {max}-byte limit"));
+    if !truncate
+        && response
+            .content_length()
+            .is_some_and(|len| len > max as u64)
+    {
+        return Err(too_big());
+    }
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase);
+    let status = response.status().as_u16();
+    let url = response.url().to_string();
+    let headers = response.headers().clone();
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(classify)? {
+        if body.len() + chunk.len() > max {
+            if !truncate {
+                return Err(too_big());
+            }
+            body.extend_from_slice(&chunk[..max - body.len()]);
+            break;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Response {
+        status,
+        url,
+        content_type,
+        headers,
+        body,
+    })
 }
 
 fn classify(error: reqwest::Error) -> FetchError {

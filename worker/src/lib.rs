@@ -18,6 +18,8 @@ pub mod handle;
 pub mod health;
 /// Prometheus metrics.
 pub mod metrics;
+/// robots.txt for every fetch, cached for the whole fleet.
+pub mod robots;
 /// One job from its page to a result: fetch, then extract.
 pub mod runner;
 /// The Wasmtime sandbox running the extractor component.

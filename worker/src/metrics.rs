@@ -9,6 +9,7 @@ use riptide_shared::metrics::{self as names, JobOutcome};
 use std::time::Duration;
 
 use crate::extraction::Engine;
+use crate::robots::{Source, Verdict};
 use crate::sandbox::{CacheOutcome, SandboxError};
 
 pub struct Metrics {
@@ -30,6 +31,8 @@ pub struct Metrics {
     pub fallback: IntCounter,
     pub cold_start_seconds: Gauge,
     pub aot_cache: IntCounterVec,
+    pub robots_checks: IntCounterVec,
+    pub robots_lookups: IntCounterVec,
 }
 
 impl Metrics {
@@ -115,6 +118,17 @@ impl Metrics {
                 Opts::new(names::AOT_CACHE_TOTAL, "AOT cache lookups, by result"),
                 &["result"],
             )?,
+            robots_checks: IntCounterVec::new(
+                Opts::new(names::ROBOTS_CHECKS_TOTAL, "robots.txt verdicts, by result"),
+                &["result"],
+            )?,
+            robots_lookups: IntCounterVec::new(
+                Opts::new(
+                    names::ROBOTS_LOOKUPS_TOTAL,
+                    "robots.txt policies looked up, by source",
+                ),
+                &["source"],
+            )?,
             registry,
         };
         let r = &metrics.registry;
@@ -135,6 +149,8 @@ impl Metrics {
         r.register(Box::new(metrics.fallback.clone()))?;
         r.register(Box::new(metrics.cold_start_seconds.clone()))?;
         r.register(Box::new(metrics.aot_cache.clone()))?;
+        r.register(Box::new(metrics.robots_checks.clone()))?;
+        r.register(Box::new(metrics.robots_lookups.clone()))?;
         metrics.start_labels_at_zero();
         Ok(metrics)
     }
@@ -158,6 +174,12 @@ impl Metrics {
         }
         for result in CacheOutcome::ALL {
             self.aot_cache.with_label_values(&[result.as_str()]);
+        }
+        for result in Verdict::RESULTS {
+            self.robots_checks.with_label_values(&[result]);
+        }
+        for source in Source::ALL {
+            self.robots_lookups.with_label_values(&[source.as_str()]);
         }
     }
 

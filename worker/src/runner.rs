@@ -11,15 +11,19 @@ use std::sync::Arc;
 use riptide_shared::job::{now_ms, Job, JobKind, JobResult};
 use riptide_shared::outcome::DeadReason;
 use tokio::sync::Semaphore;
+use url::Url;
 
 use crate::extraction::Extractor;
 use crate::fetch::{FetchError, Fetcher};
+use crate::robots::{Robots, RobotsError, Verdict};
 use crate::settle::Failure;
 
 pub struct Runner {
     pub worker_id: String,
     pub extractor: Arc<Extractor>,
     pub fetcher: Fetcher,
+    /// robots.txt checks before each fetch (`None` when `fetch.respect_robots` is off).
+    pub robots: Option<Robots>,
     /// Extraction slots: the sandbox's instance count (the native fallback shares them).
     pub slots: Arc<Semaphore>,
 }
@@ -33,10 +37,8 @@ impl Runner {
         let (url, html) = match job.kind {
             JobKind::Html => (job.url.clone(), job.html.clone().unwrap_or_default()),
             JobKind::Url => {
-                let page = self.fetcher.fetch(&job.url).await.map_err(|e| match e {
-                    FetchError::Transient(m) => Failure::transient(DeadReason::Fetch, m),
-                    FetchError::Permanent(m) => Failure::permanent(DeadReason::Fetch, m),
-                })?;
+                self.obey_robots(&job.url).await?;
+                let page = self.fetcher.fetch(&job.url).await.map_err(fetch_failure)?;
                 (page.url, page.html)
             }
         };
@@ -79,5 +81,49 @@ impl Runner {
                 })
             }
         }
+    }
+}
+
+impl Runner {
+    /// Fails the job if robots.txt refuses the URL (or cannot be read for now).
+    async fn obey_robots(&self, raw_url: &str) -> Result<(), Failure> {
+        let Some(robots) = &self.robots else {
+            return Ok(());
+        };
+        let url = Url::parse(raw_url).map_err(|e| {
+            Failure::permanent(DeadReason::Fetch, format!("invalid URL `{raw_url}`: {e}"))
+        })?;
+        let verdict = robots
+            .check(&self.fetcher, &url)
+            .await
+            .map_err(|e| match e {
+                RobotsError::Fetch(fetch) => fetch_failure(fetch),
+                redis => Failure::transient(DeadReason::Fetch, redis.to_string()),
+            })?;
+        match verdict {
+            Verdict::Allowed { .. } => Ok(()),
+            Verdict::Disallowed { rule } => Err(Failure::permanent(
+                DeadReason::RobotsDisallowed,
+                format!("robots.txt disallows {raw_url}: {rule}"),
+            )),
+            Verdict::DelayTooLong { crawl_delay } => Err(Failure::permanent(
+                DeadReason::CrawlDelayTooLong,
+                format!(
+                    "robots.txt asks for a Crawl-delay of {} s, over politeness.max_crawl_delay_secs",
+                    crawl_delay.as_secs_f64()
+                ),
+            )),
+            Verdict::Unavailable { reason } => Err(Failure::transient(
+                DeadReason::Fetch,
+                format!("robots.txt unavailable, so nothing is fetched from this site for now: {reason}"),
+            )),
+        }
+    }
+}
+
+fn fetch_failure(error: FetchError) -> Failure {
+    match error {
+        FetchError::Transient(m) => Failure::transient(DeadReason::Fetch, m),
+        FetchError::Permanent(m) => Failure::permanent(DeadReason::Fetch, m),
     }
 }

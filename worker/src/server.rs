@@ -18,6 +18,7 @@ use crate::fetch::Fetcher;
 use crate::handle::JobHandler;
 use crate::health::{self, Readiness};
 use crate::metrics::Metrics;
+use crate::robots::Robots;
 use crate::runner::Runner;
 use crate::sandbox::Sandbox;
 use crate::store::Store;
@@ -82,6 +83,16 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
             worker_id: worker_id.clone(),
             extractor: extractor.clone(),
             fetcher: Fetcher::new(config.fetch.clone()).context("building the HTTP client")?,
+            robots: if config.fetch.respect_robots {
+                Some(Robots::new(
+                    store.connection(),
+                    metrics.clone(),
+                    &config.fetch.user_agent,
+                    Duration::from_secs(config.politeness.max_crawl_delay_secs),
+                ))
+            } else {
+                None
+            },
             slots: Arc::new(Semaphore::new(slots)),
         },
         store: store.clone(),

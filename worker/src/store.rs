@@ -31,6 +31,11 @@ impl Store {
         })
     }
 
+    /// The connection, for other parts that keep state in Redis (the robots.txt cache).
+    pub fn connection(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
     pub async fn ping(&self) -> redis::RedisResult<()> {
         let mut conn = self.conn.clone();
         redis::cmd("PING")

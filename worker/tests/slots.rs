@@ -45,6 +45,7 @@ async fn an_aborted_job_keeps_its_slot_until_its_guest_finishes() {
         worker_id: "slots-test".into(),
         extractor,
         fetcher: Fetcher::new(FetchConfig::default()).unwrap(),
+        robots: None,
         slots: Arc::new(Semaphore::new(1)),
     });
     let job = |html: String| {
