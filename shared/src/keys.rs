@@ -28,6 +28,30 @@ pub fn robots_lock(origin: &str) -> String {
     format!("riptide:robots-lock:{origin}")
 }
 
+/// Hash per host (`host:port`), the fleet's pace on it (Redis time, ms): `last_start_ms`,
+/// `delay_ms` (the delay then in force), `blocked_until_ms` (after 429/503), `reserved_ms`
+/// (the last slot given to a deferred job), `backoff` (429/503 answers in a row) and
+/// `reason` (why it is slowed down).
+pub fn host(host: &str) -> String {
+    format!("riptide:host:{host}")
+}
+
+/// Sorted set per host of fetch leases in flight, scored by when they expire.
+pub fn host_leases(host: &str) -> String {
+    format!("riptide:host:{host}:leases")
+}
+
+/// Sorted set of jobs put aside until their host is free, scored by when they may run
+/// (Redis time, ms); per queue namespace, since they go back to its jobs queue.
+pub fn deferred(namespace: &str) -> String {
+    format!("riptide:deferred:{namespace}")
+}
+
+/// Deferred jobs a promoter claimed and is publishing, scored by when the claim expires.
+pub fn deferred_claims(namespace: &str) -> String {
+    format!("riptide:deferred:{namespace}:claims")
+}
+
 /// Hash per worker, refreshed every few seconds with a short TTL: `breaker_state`
 /// (0 closed, 1 open, 2 half-open), `in_flight`, `done`, `updated_at_ms`.
 pub fn worker(id: &str) -> String {

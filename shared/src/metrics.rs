@@ -63,16 +63,19 @@ pub enum JobOutcome {
     Dead,
     /// Already done (a redelivery); acked without running again.
     Duplicate,
+    /// Its host was not free: put aside until it is (politeness), without an attempt.
+    Deferred,
     /// Nothing could be settled (e.g. Redis away too long); handed back to the broker.
     Requeued,
 }
 
 impl JobOutcome {
-    pub const ALL: [JobOutcome; 5] = [
+    pub const ALL: [JobOutcome; 6] = [
         Self::Done,
         Self::Retried,
         Self::Dead,
         Self::Duplicate,
+        Self::Deferred,
         Self::Requeued,
     ];
 
@@ -82,6 +85,7 @@ impl JobOutcome {
             Self::Retried => "retried",
             Self::Dead => "dead",
             Self::Duplicate => "duplicate",
+            Self::Deferred => "deferred",
             Self::Requeued => "requeued",
         }
     }

@@ -68,6 +68,8 @@ pub fn worker_config(namespace: &str) -> WorkerConfig {
     config.worker.listen = "127.0.0.1:0".into();
     config.worker.id = format!("{namespace}-worker");
     config.worker.drain_timeout_secs = 20;
+    // Test sites serve several pages each; politeness is tested with its own delays.
+    config.politeness.delay_ms = 10;
     config
 }
 
@@ -256,6 +258,8 @@ async fn flaky(State(site): State<Site>, Path((n, key)): Path<(u32, String)>) ->
 pub struct TestSite {
     pub addr: SocketAddr,
     requests: Arc<Mutex<Vec<(String, std::time::Instant)>>>,
+    /// Requests being answered now, and the most there ever were at once.
+    in_flight: Arc<Mutex<(usize, usize)>>,
 }
 
 /// One answer of a [`TestSite`].
@@ -264,6 +268,10 @@ pub struct Answer {
     pub status: u16,
     pub content_type: &'static str,
     pub body: String,
+    /// Extra response headers.
+    pub headers: Vec<(&'static str, String)>,
+    /// How long the site takes to answer.
+    pub latency: Duration,
 }
 
 impl Answer {
@@ -272,6 +280,8 @@ impl Answer {
             status: 200,
             content_type: "text/html; charset=utf-8",
             body: body.into(),
+            headers: Vec::new(),
+            latency: Duration::ZERO,
         }
     }
 
@@ -280,7 +290,19 @@ impl Answer {
             status,
             content_type: "text/plain",
             body: body.into(),
+            headers: Vec::new(),
+            latency: Duration::ZERO,
         }
+    }
+
+    pub fn slow(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
     }
 }
 
@@ -293,10 +315,13 @@ impl TestSite {
                 .collect(),
         );
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let in_flight = Arc::new(Mutex::new((0, 0)));
         let recorded = requests.clone();
+        let counted = in_flight.clone();
         let app = Router::new().fallback(move |uri: axum::http::Uri| {
             let answers = answers.clone();
             let recorded = recorded.clone();
+            let counted = counted.clone();
             async move {
                 let path = uri
                     .path_and_query()
@@ -305,15 +330,29 @@ impl TestSite {
                     .lock()
                     .unwrap()
                     .push((path.clone(), std::time::Instant::now()));
-                match answers.get(&path) {
-                    Some(answer) => (
-                        StatusCode::from_u16(answer.status).unwrap(),
-                        [(header::CONTENT_TYPE, answer.content_type)],
-                        answer.body.clone(),
-                    )
-                        .into_response(),
-                    None => (StatusCode::NOT_FOUND, "no such page").into_response(),
+                {
+                    let mut counts = counted.lock().unwrap();
+                    counts.0 += 1;
+                    counts.1 = counts.1.max(counts.0);
                 }
+                let response = match answers.get(&path) {
+                    Some(answer) => {
+                        tokio::time::sleep(answer.latency).await;
+                        let mut response = (
+                            StatusCode::from_u16(answer.status).unwrap(),
+                            [(header::CONTENT_TYPE, answer.content_type)],
+                            answer.body.clone(),
+                        )
+                            .into_response();
+                        for (name, value) in &answer.headers {
+                            response.headers_mut().insert(*name, value.parse().unwrap());
+                        }
+                        response
+                    }
+                    None => (StatusCode::NOT_FOUND, "no such page").into_response(),
+                };
+                counted.lock().unwrap().0 -= 1;
+                response
             }
         });
         let listener = tokio::net::TcpListener::bind(SocketAddr::from((ip, 0)))
@@ -321,7 +360,23 @@ impl TestSite {
             .unwrap_or_else(|e| panic!("binding {ip:?}: {e}"));
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Self { addr, requests }
+        Self {
+            addr,
+            requests,
+            in_flight,
+        }
+    }
+
+    /// The most requests that were ever being answered at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.in_flight.lock().unwrap().1
+    }
+
+    /// Times between consecutive request arrivals, in order.
+    pub fn gaps(&self) -> Vec<Duration> {
+        let mut times: Vec<_> = self.requests().into_iter().map(|(_, at)| at).collect();
+        times.sort();
+        times.windows(2).map(|w| w[1] - w[0]).collect()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -10,6 +10,7 @@ use riptide_shared::settings::{BrokerSettings, RedisSettings};
 
 use crate::breaker::BreakerConfig;
 use crate::fetch::FetchConfig;
+use crate::politeness::PolitenessConfig;
 use crate::sandbox::SandboxConfig;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -31,22 +32,6 @@ pub struct WorkerConfig {
     pub native: NativeConfig,
     /// Politeness towards the sites fetched (`[politeness]`, `RIPTIDE_POLITENESS__*`).
     pub politeness: PolitenessConfig,
-}
-
-/// How hard the fleet may press on one site.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(default)]
-pub struct PolitenessConfig {
-    /// A site whose robots.txt asks for a longer Crawl-delay, in seconds, is skipped.
-    pub max_crawl_delay_secs: u64,
-}
-
-impl Default for PolitenessConfig {
-    fn default() -> Self {
-        Self {
-            max_crawl_delay_secs: 30,
-        }
-    }
 }
 
 /// The native fallback runs in the same bounded extraction slots as the sandbox.

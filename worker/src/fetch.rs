@@ -72,6 +72,12 @@ pub enum FetchError {
     /// 4xx, refused addresses, bad URLs, wrong content type, oversized bodies.
     #[error("permanent fetch failure: {0}")]
     Permanent(String),
+    /// 429 or 503: the site asks us to slow down (transient), for `retry_after` if it says.
+    #[error("throttled: {message}")]
+    Throttled {
+        message: String,
+        retry_after: Option<Duration>,
+    },
 }
 
 /// A fetched page, decoded to text.
@@ -118,9 +124,15 @@ impl Fetcher {
         let limit = BodyLimit::Refuse(self.config.max_bytes);
         let response = self.get(raw_url, self.config.max_redirects, limit).await?;
         let status = response.status;
+        if status == 429 || status == 503 {
+            return Err(FetchError::Throttled {
+                message: format!("HTTP {status} from {raw_url}"),
+                retry_after: retry_after(&response.headers),
+            });
+        }
         if !(200..300).contains(&status) {
             let message = format!("HTTP {status} from {raw_url}");
-            return Err(if status >= 500 || status == 408 || status == 429 {
+            return Err(if status >= 500 || status == 408 {
                 FetchError::Transient(message)
             } else {
                 FetchError::Permanent(message)
@@ -235,6 +247,23 @@ impl Fetcher {
             .or_insert_with(|| Arc::new(Semaphore::new(self.config.per_host_concurrency.max(1))))
             .clone()
     }
+}
+
+/// `Retry-After` as delay-seconds or an HTTP date.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
 }
 
 /// What to do with a body over the size limit.

@@ -122,6 +122,24 @@ impl JobHandler {
             _ = abort.cancelled() => return Err(Unsettled::Aborted),
         };
         let (status, job, failure, outcome) = match settle(&job, run, self.broker.max_attempts) {
+            Settlement::Defer { job, throttle } => {
+                let body = job.encode();
+                let politeness = &self.runner.politeness;
+                let namespace = &self.broker.namespace;
+                self.with_redis(abort, || {
+                    politeness.defer(
+                        namespace,
+                        &throttle.host,
+                        &body,
+                        throttle.wait,
+                        throttle.delay,
+                    )
+                })
+                .await?;
+                ack(delivery).await;
+                self.record(&job.id, || self.store.requeued(&job.id)).await;
+                return Ok(JobOutcome::Deferred);
+            }
             Settlement::Complete(result) => {
                 let stored = self
                     .with_redis(abort, || self.store.complete(&result))
@@ -167,19 +185,26 @@ impl JobHandler {
             }
         };
         ack(delivery).await;
-        // The successor is confirmed and the original acked: however long Redis takes, the
-        // status is written once it answers, and no copy of the job depends on it.
         let message = failure.describe();
-        let recorded = self
-            .with_redis(&CancellationToken::new(), || {
-                self.store
-                    .finish_failed(&job.id, status, job.attempts, &message, &self.worker_id)
-            })
-            .await;
-        if let Err(e) = recorded {
-            tracing::error!(job = %job.id, error = %e, "could not record the job's status");
-        }
+        self.record(&job.id, || {
+            self.store
+                .finish_failed(&job.id, status, job.attempts, &message, &self.worker_id)
+        })
+        .await;
         Ok(outcome)
+    }
+
+    /// Writes a status after the delivery was acked (its successor being safe in the broker
+    /// or in Redis): however long Redis takes, it is written once Redis answers, and no
+    /// copy of the job depends on it.
+    async fn record<F, Fut>(&self, id: &str, write: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = redis::RedisResult<Transition>>,
+    {
+        if let Err(e) = self.with_redis(&CancellationToken::new(), write).await {
+            tracing::error!(job = %id, error = %e, "could not record the job's status");
+        }
     }
 
     /// Publishes a dead letter with headers saying why, confirmed by the broker.

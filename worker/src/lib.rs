@@ -18,6 +18,8 @@ pub mod handle;
 pub mod health;
 /// Prometheus metrics.
 pub mod metrics;
+/// Fleet-wide pace per host: fetch starts a delay apart, bounded concurrency, deferral.
+pub mod politeness;
 /// robots.txt for every fetch, cached for the whole fleet.
 pub mod robots;
 /// One job from its page to a result: fetch, then extract.

@@ -2,8 +2,9 @@
 //!
 //! Each origin's robots.txt is fetched once for the whole fleet and cached in Redis
 //! (`riptide:robots:<origin>`): a worker that misses the cache takes a short lock, fetches
-//! (at most 5 redirects, the first 512 KiB parsed), and stores what it learned; the others
-//! wait for that answer instead of fetching too. A 2xx body is kept for 24 hours, a 4xx
+//! (at most 5 redirects, the first 512 KiB parsed; the request counts against the host's
+//! politeness like any other), and stores what it learned; the others wait for that answer
+//! instead of fetching too. A 2xx body is kept for 24 hours, a 4xx
 //! means "allow all" for 24 hours, and a 5xx or an unreachable server means "disallow all"
 //! for [`UNAVAILABLE_TTL`], during which fetches of that origin fail as transient (retried
 //! later, as the RFC asks).
@@ -124,39 +125,26 @@ impl Robots {
         }
     }
 
-    /// The verdict for `url`, fetching its origin's robots.txt if the fleet has none cached.
-    pub async fn check(&self, fetcher: &Fetcher, url: &Url) -> Result<Verdict, RobotsError> {
-        let (policy, source) = self.policy(fetcher, url).await?;
-        self.metrics
-            .robots_lookups
-            .with_label_values(&[source.as_str()])
-            .inc();
-        let verdict = verdict(&policy, &self.product, url.as_str(), self.max_crawl_delay);
-        self.metrics
-            .robots_checks
-            .with_label_values(&[verdict.result()])
-            .inc();
-        Ok(verdict)
+    /// The fleet's cached policy for the URL's origin, if any worker fetched it lately.
+    pub async fn cached(&self, url: &Url) -> Result<Option<Policy>, RobotsError> {
+        let mut conn = self.redis.clone();
+        let cached: Option<String> = conn.get(keys::robots(&origin(url))).await?;
+        let policy = cached.and_then(|json| serde_json::from_str(&json).ok());
+        if policy.is_some() {
+            self.count_lookup(Source::Cache);
+        }
+        Ok(policy)
     }
 
-    /// The origin's policy: from the fleet's cache, from another worker's fetch in
-    /// progress, or fetched now.
-    pub async fn policy(
-        &self,
-        fetcher: &Fetcher,
-        url: &Url,
-    ) -> Result<(Policy, Source), RobotsError> {
-        let origin = url.origin().ascii_serialization();
+    /// Fetches the origin's robots.txt for the fleet (or, if another worker is fetching it
+    /// right now, waits for that answer) and caches it.
+    pub async fn fetch(&self, fetcher: &Fetcher, url: &Url) -> Result<Policy, RobotsError> {
+        let origin = origin(url);
         let key = keys::robots(&origin);
         let lock = keys::robots_lock(&origin);
         let mut conn = self.redis.clone();
         let deadline = tokio::time::Instant::now() + FETCH_LOCK;
         loop {
-            if let Some(cached) = conn.get::<_, Option<String>>(&key).await? {
-                if let Ok(policy) = serde_json::from_str(&cached) {
-                    return Ok((policy, Source::Cache));
-                }
-            }
             let ttl_ms = u64::try_from(FETCH_LOCK.as_millis()).unwrap_or(u64::MAX);
             let mine: bool = redis::cmd("SET")
                 .arg(&lock)
@@ -171,8 +159,12 @@ impl Robots {
                 break;
             }
             tokio::time::sleep(WAIT_POLL).await;
+            if let Some(policy) = self.cached(url).await? {
+                return Ok(policy);
+            }
         }
         let policy = fetch_policy(fetcher, &origin).await?;
+        self.count_lookup(Source::Fetched);
         let ttl = match policy {
             Policy::Unavailable { .. } => UNAVAILABLE_TTL,
             _ => CACHE_TTL,
@@ -183,8 +175,29 @@ impl Robots {
             .del(&lock)
             .query_async::<()>(&mut conn)
             .await?;
-        Ok((policy, Source::Fetched))
+        Ok(policy)
     }
+
+    /// The verdict of a policy for `url`, counted in the metrics.
+    pub fn judge(&self, policy: &Policy, url: &Url) -> Verdict {
+        let verdict = verdict(policy, &self.product, url.as_str(), self.max_crawl_delay);
+        self.metrics
+            .robots_checks
+            .with_label_values(&[verdict.result()])
+            .inc();
+        verdict
+    }
+
+    fn count_lookup(&self, source: Source) {
+        self.metrics
+            .robots_lookups
+            .with_label_values(&[source.as_str()])
+            .inc();
+    }
+}
+
+fn origin(url: &Url) -> String {
+    url.origin().ascii_serialization()
 }
 
 /// Why no verdict could be reached.

@@ -18,6 +18,7 @@ use crate::fetch::Fetcher;
 use crate::handle::JobHandler;
 use crate::health::{self, Readiness};
 use crate::metrics::Metrics;
+use crate::politeness::{Politeness, Promoter};
 use crate::robots::Robots;
 use crate::runner::Runner;
 use crate::sandbox::Sandbox;
@@ -93,6 +94,7 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
             } else {
                 None
             },
+            politeness: Politeness::new(store.connection(), config.politeness.clone()),
             slots: Arc::new(Semaphore::new(slots)),
         },
         store: store.clone(),
@@ -110,6 +112,15 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
         readiness: readiness.clone(),
         in_flight: in_flight.clone(),
         handler: Arc::new(handler),
+    };
+
+    let promoter = {
+        let promoter = Promoter {
+            broker: config.broker.clone(),
+            redis: store.connection(),
+        };
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move { promoter.run(shutdown).await })
     };
 
     let heartbeat = {
@@ -137,6 +148,7 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
     listener.run(shutdown.clone()).await;
     shutdown.cancel();
     let _ = heartbeat.await;
+    let _ = promoter.await;
     if let Ok(Err(e)) = http.await {
         tracing::warn!(error = %e, "health endpoint stopped with an error");
     }

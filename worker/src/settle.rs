@@ -51,6 +51,30 @@ impl Failure {
     }
 }
 
+/// Why a run stopped short of a result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    Failed(Failure),
+    /// The job's host is not free yet: the job waits, without counting an attempt.
+    Throttled(Throttle),
+}
+
+impl From<Failure> for Stop {
+    fn from(failure: Failure) -> Self {
+        Self::Failed(failure)
+    }
+}
+
+/// A host that is not free yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Throttle {
+    pub host: String,
+    /// Until the host is free, at the least.
+    pub wait: Duration,
+    /// The host's delay between fetch starts (spaces out jobs deferred together).
+    pub delay: Duration,
+}
+
 /// What to do with a delivery.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Settlement {
@@ -68,14 +92,22 @@ pub enum Settlement {
         reason: DeadReason,
         failure: Failure,
     },
+    /// Put `job` (attempts unchanged) aside until its host is free.
+    Defer { job: Job, throttle: Throttle },
 }
 
 /// Decides the settlement of one run of `job` (whose `attempts` failed deliveries came
 /// before this one).
-pub fn settle(job: &Job, run: Result<JobResult, Failure>, max_attempts: u32) -> Settlement {
+pub fn settle(job: &Job, run: Result<JobResult, Stop>, max_attempts: u32) -> Settlement {
     let failure = match run {
         Ok(result) => return Settlement::Complete(Box::new(result)),
-        Err(failure) => failure,
+        Err(Stop::Throttled(throttle)) => {
+            return Settlement::Defer {
+                job: job.clone(),
+                throttle,
+            }
+        }
+        Err(Stop::Failed(failure)) => failure,
     };
     let mut counted = job.clone();
     counted.attempts = job.attempts.saturating_add(1);
@@ -152,7 +184,7 @@ mod tests {
 
     #[test]
     fn transient_failures_retry_with_growing_delays_until_attempts_run_out() {
-        let failure = || Err(Failure::transient(DeadReason::Fetch, "HTTP 503"));
+        let failure = || Err(Failure::transient(DeadReason::Fetch, "HTTP 503").into());
         assert_eq!(
             retry_of(settle(&job(0), failure(), 5)),
             (1, Duration::from_secs(1))
@@ -180,14 +212,14 @@ mod tests {
             DeadReason::InternalError,
             DeadReason::InvalidHtml,
         ] {
-            let run = Err(Failure::permanent(reason, "no"));
+            let run = Err(Failure::permanent(reason, "no").into());
             assert_eq!(dead_letter_of(settle(&job(0), run, 5)), (reason, 1));
         }
     }
 
     #[test]
     fn one_attempt_allowed_means_no_retry() {
-        let run = Err(Failure::transient(DeadReason::Fetch, "timeout"));
+        let run = Err(Failure::transient(DeadReason::Fetch, "timeout").into());
         assert_eq!(
             dead_letter_of(settle(&job(0), run, 1)),
             (DeadReason::MaxAttempts, 1)
@@ -195,8 +227,26 @@ mod tests {
     }
 
     #[test]
+    fn a_throttled_job_is_deferred_without_counting_an_attempt() {
+        let throttle = Throttle {
+            host: "e.com".into(),
+            wait: Duration::from_millis(700),
+            delay: Duration::from_secs(1),
+        };
+        let waiting = job(2);
+        let run = Err(Stop::Throttled(throttle.clone()));
+        assert_eq!(
+            settle(&waiting, run, 5),
+            Settlement::Defer {
+                job: waiting.clone(),
+                throttle
+            }
+        );
+    }
+
+    #[test]
     fn the_failure_travels_with_the_settlement() {
-        let run = Err(Failure::permanent(DeadReason::InvalidHtml, "not HTML"));
+        let run = Err(Failure::permanent(DeadReason::InvalidHtml, "not HTML").into());
         match settle(&job(0), run, 5) {
             Settlement::DeadLetter { failure, .. } => {
                 assert_eq!(failure.describe(), "invalid-html: not HTML")

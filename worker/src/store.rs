@@ -84,6 +84,11 @@ impl Store {
         .await
     }
 
+    /// Marks the job waiting again (deferred until its host is free).
+    pub async fn requeued(&self, id: &str) -> redis::RedisResult<Transition> {
+        state::transition(&self.conn, id, Status::Queued, &[], self.ttl_secs).await
+    }
+
     /// Records a failure: `Failed` (a retry is scheduled) or `Dead` (dead-lettered, and
     /// announced on the completion stream); refused if the job already finished.
     pub async fn finish_failed(

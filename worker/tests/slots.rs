@@ -9,11 +9,13 @@ use std::time::Duration;
 
 use riptide_extractor::ExtractionMode;
 use riptide_shared::job::{Job, JobKind};
+use riptide_shared::settings::RedisSettings;
 use riptide_worker::breaker::{Breaker, BreakerConfig};
 use riptide_worker::config::NativeConfig;
 use riptide_worker::extraction::Extractor;
 use riptide_worker::fetch::{FetchConfig, Fetcher};
 use riptide_worker::metrics::Metrics;
+use riptide_worker::politeness::{Politeness, PolitenessConfig};
 use riptide_worker::runner::Runner;
 use riptide_worker::sandbox::Sandbox;
 use tokio::sync::Semaphore;
@@ -46,6 +48,14 @@ async fn an_aborted_job_keeps_its_slot_until_its_guest_finishes() {
         extractor,
         fetcher: Fetcher::new(FetchConfig::default()).unwrap(),
         robots: None,
+        // Inline pages are never fetched; the runner still needs the fleet's pace.
+        politeness: Politeness::new(
+            RedisSettings::default()
+                .connect()
+                .await
+                .expect("Redis on 127.0.0.1:6379 (ops/services.sh starts it)"),
+            PolitenessConfig::default(),
+        ),
         slots: Arc::new(Semaphore::new(1)),
     });
     let job = |html: String| {

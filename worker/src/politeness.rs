@@ -1,0 +1,348 @@
+//! Politeness that holds across the whole fleet, however many workers run: per host, fetch
+//! starts at least a delay apart (`politeness.delay_ms`, raised by the site's `Crawl-delay`,
+//! and after a 429 or 503 by `Retry-After` or an exponential back-off) and at most
+//! `politeness.max_concurrency` fetches in flight.
+//!
+//! The state lives in Redis and changes only in Lua scripts that read Redis's clock, so
+//! workers with skewed clocks still agree. A fetch in flight holds a lease that expires by
+//! itself: a worker that dies frees its share of the host without anyone's help.
+//!
+//! No worker slot waits for a host. A job whose host is not free is *deferred*: put in a
+//! Redis sorted set scored by the time it may run (each deferral reserves the host's next
+//! free slot, so a backlog of one host spreads out instead of bouncing), and its delivery
+//! is acked. A [`Promoter`] in every worker publishes deferred jobs back to the jobs queue
+//! when their time comes; a promoter that dies between claiming and publishing leaves a
+//! claim that expires and is promoted again. The jobs queue, which KEDA scales on, thus
+//! only holds work that is ready to fetch.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use lapin::{BasicProperties, Connection, ConnectionProperties};
+use redis::aio::ConnectionManager;
+use redis::Script;
+use riptide_shared::keys;
+use riptide_shared::publish::Publisher;
+use riptide_shared::settings::BrokerSettings;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+/// Politeness settings (`[politeness]`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct PolitenessConfig {
+    /// Least time between two fetch starts on one host, in milliseconds.
+    pub delay_ms: u64,
+    /// Fetches in flight on one host at once, across the fleet.
+    pub max_concurrency: u32,
+    /// A site whose robots.txt asks for a longer Crawl-delay, in seconds, is skipped.
+    pub max_crawl_delay_secs: u64,
+    /// Longest back-off after 429/503 answers, in seconds.
+    pub max_backoff_secs: u64,
+}
+
+impl Default for PolitenessConfig {
+    fn default() -> Self {
+        Self {
+            delay_ms: 1_000,
+            max_concurrency: 1,
+            max_crawl_delay_secs: 30,
+            max_backoff_secs: 600,
+        }
+    }
+}
+
+/// How long a fetch's lease lasts if its worker never releases it: longer than any fetch.
+const LEASE: Duration = Duration::from_secs(120);
+/// How long a promoter's claim on a deferred job lasts before another may promote it.
+const CLAIM: Duration = Duration::from_secs(30);
+/// How often the promoter looks for deferred jobs whose time has come.
+const PROMOTE_EVERY: Duration = Duration::from_millis(25);
+/// Deferred jobs published per promoter round, at most.
+const PROMOTE_BATCH: usize = 200;
+
+/// The answer to "may I fetch from this host now?"
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gate {
+    /// Yes: fetch, then [`Politeness::release`] the lease.
+    Granted(Lease),
+    /// Not before `wait` has passed.
+    Wait(Duration),
+}
+
+/// A fetch in flight on a host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    host: String,
+    id: String,
+}
+
+/// How a fetch went, for the host's pace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answered {
+    /// The host answered normally: any back-off ends.
+    Normally,
+    /// 429 or 503: slow down, for `Retry-After` if given, else exponentially.
+    Throttled { retry_after: Option<Duration> },
+}
+
+pub struct Politeness {
+    redis: ConnectionManager,
+    config: PolitenessConfig,
+}
+
+/// KEYS: host hash, host leases. ARGV: lease id, delay ms, max concurrency, lease ms.
+/// Returns {1, 0} when granted, {0, wait ms} otherwise. The delay is measured from the last
+/// start with what is known now (a Crawl-delay learned since counts at once).
+static ACQUIRE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local delay = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local last = tonumber(redis.call('HGET', KEYS[1], 'last_start_ms') or '0')
+local blocked = tonumber(redis.call('HGET', KEYS[1], 'blocked_until_ms') or '0')
+local ready = math.max(last + delay, blocked)
+if now < ready then return {0, ready - now} end
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then
+  return {0, math.max(delay, 50)}
+end
+redis.call('HSET', KEYS[1], 'last_start_ms', now, 'delay_ms', delay)
+redis.call('PEXPIRE', KEYS[1], 86400000)
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[1])
+redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[4]) * 2)
+return {1, 0}
+"#,
+    )
+});
+
+/// KEYS: host hash, host leases. ARGV: lease id, -1 (answered normally) or the Retry-After
+/// in ms (0: none given), max back-off ms, reason.
+static RELEASE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+redis.call('ZREM', KEYS[2], ARGV[1])
+local retry_after = tonumber(ARGV[2])
+if retry_after < 0 then
+  redis.call('HDEL', KEYS[1], 'backoff', 'reason')
+  return 0
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local backoff = redis.call('HINCRBY', KEYS[1], 'backoff', 1)
+local delay = tonumber(redis.call('HGET', KEYS[1], 'delay_ms') or '1000')
+local penalty = math.max(retry_after, delay * math.pow(2, math.min(backoff, 20)))
+penalty = math.min(penalty, tonumber(ARGV[3]))
+local blocked = tonumber(redis.call('HGET', KEYS[1], 'blocked_until_ms') or '0')
+if now + penalty > blocked then
+  redis.call('HSET', KEYS[1], 'blocked_until_ms', now + penalty)
+end
+redis.call('HSET', KEYS[1], 'reason', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], 86400000)
+return penalty
+"#,
+    )
+});
+
+/// KEYS: host hash, deferred set. ARGV: job bytes, wait ms, delay ms. Reserves the host's
+/// next free slot for the job; returns when it may run.
+static DEFER: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local reserved = tonumber(redis.call('HGET', KEYS[1], 'reserved_ms') or '0')
+local ready = math.max(now + tonumber(ARGV[2]), reserved + tonumber(ARGV[3]))
+redis.call('HSET', KEYS[1], 'reserved_ms', ready)
+redis.call('PEXPIRE', KEYS[1], 86400000)
+redis.call('ZADD', KEYS[2], ready, ARGV[1])
+return ready - now
+"#,
+    )
+});
+
+/// KEYS: deferred set, claimed set. ARGV: batch size, claim ms. Returns the jobs whose time
+/// has come, claimed; expired claims are returned to the deferred set first.
+static PROMOTE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for _, job in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
+  redis.call('ZREM', KEYS[2], job)
+  redis.call('ZADD', KEYS[1], now, job)
+end
+local ready = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+for _, job in ipairs(ready) do
+  redis.call('ZREM', KEYS[1], job)
+  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), job)
+end
+return ready
+"#,
+    )
+});
+
+impl Politeness {
+    pub fn new(redis: ConnectionManager, config: PolitenessConfig) -> Self {
+        Self { redis, config }
+    }
+
+    /// The delay between fetch starts on a host whose robots.txt asks for `crawl_delay`.
+    pub fn delay(&self, crawl_delay: Option<Duration>) -> Duration {
+        Duration::from_millis(self.config.delay_ms).max(crawl_delay.unwrap_or_default())
+    }
+
+    /// Asks to start a fetch on `host` now, `delay` after the previous start at the least.
+    pub async fn acquire(
+        &self,
+        host: &str,
+        lease_id: &str,
+        delay: Duration,
+    ) -> redis::RedisResult<Gate> {
+        let mut conn = self.redis.clone();
+        let (granted, wait_ms): (i64, i64) = ACQUIRE
+            .key(keys::host(host))
+            .key(keys::host_leases(host))
+            .arg(lease_id)
+            .arg(millis(delay))
+            .arg(self.config.max_concurrency.max(1))
+            .arg(millis(LEASE))
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(if granted == 1 {
+            Gate::Granted(Lease {
+                host: host.to_string(),
+                id: lease_id.to_string(),
+            })
+        } else {
+            Gate::Wait(Duration::from_millis(wait_ms.max(1) as u64))
+        })
+    }
+
+    /// Ends a fetch's lease; a throttling answer slows the host down.
+    pub async fn release(&self, lease: &Lease, answered: Answered) -> redis::RedisResult<()> {
+        let (retry_after_ms, reason) = match answered {
+            Answered::Normally => (-1, String::new()),
+            Answered::Throttled {
+                retry_after: Some(after),
+            } => (
+                millis(after) as i64,
+                format!("Retry-After {} s", after.as_secs()),
+            ),
+            Answered::Throttled { retry_after: None } => (0, "back-off after 429/503".to_string()),
+        };
+        let mut conn = self.redis.clone();
+        RELEASE
+            .key(keys::host(&lease.host))
+            .key(keys::host_leases(&lease.host))
+            .arg(&lease.id)
+            .arg(retry_after_ms)
+            .arg(millis(Duration::from_secs(self.config.max_backoff_secs)))
+            .arg(reason)
+            .invoke_async::<i64>(&mut conn)
+            .await
+            .map(|_| ())
+    }
+
+    /// Puts a job aside until its host's next free slot (at least `wait` from now); returns
+    /// how long until then.
+    pub async fn defer(
+        &self,
+        namespace: &str,
+        host: &str,
+        job: &[u8],
+        wait: Duration,
+        delay: Duration,
+    ) -> redis::RedisResult<Duration> {
+        let mut conn = self.redis.clone();
+        let until: i64 = DEFER
+            .key(keys::host(host))
+            .key(keys::deferred(namespace))
+            .arg(job)
+            .arg(millis(wait))
+            .arg(millis(delay))
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(Duration::from_millis(until.max(0) as u64))
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Publishes deferred jobs back to the jobs queue when their time comes.
+pub struct Promoter {
+    pub broker: BrokerSettings,
+    pub redis: ConnectionManager,
+}
+
+impl Promoter {
+    /// Promotes until `shutdown`, reconnecting to RabbitMQ after it goes away.
+    pub async fn run(&self, shutdown: CancellationToken) {
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(200))
+            .with_max_delay(Duration::from_secs(10))
+            .without_max_times();
+        loop {
+            let connect = (|| async {
+                let connection =
+                    Connection::connect(&self.broker.url, ConnectionProperties::default()).await?;
+                let publisher = Publisher::open(&connection).await?;
+                self.broker.topology().declare(publisher.channel()).await?;
+                Ok::<_, lapin::Error>((connection, publisher))
+            })
+            .retry(backoff);
+            let (connection, publisher) = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                connected = connect => match connected {
+                    Ok(connected) => connected,
+                    Err(e) => { tracing::error!(error = %e, "promoter giving up connecting"); return; }
+                },
+            };
+            let stopped = self.promote(&publisher, &shutdown).await;
+            let _ = connection.close(200, "promoter stopping".into()).await;
+            match stopped {
+                Ok(()) => return,
+                Err(e) => tracing::warn!(error = %e, "promoter lost a connection; reconnecting"),
+            }
+        }
+    }
+
+    async fn promote(
+        &self,
+        publisher: &Publisher,
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<()> {
+        let namespace = &self.broker.namespace;
+        let jobs_queue = self.broker.topology().jobs();
+        let mut every = tokio::time::interval(PROMOTE_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                _ = every.tick() => {}
+            }
+            let mut conn = self.redis.clone();
+            let ready: Vec<Vec<u8>> = PROMOTE
+                .key(keys::deferred(namespace))
+                .key(keys::deferred_claims(namespace))
+                .arg(PROMOTE_BATCH)
+                .arg(millis(CLAIM))
+                .invoke_async(&mut conn)
+                .await?;
+            for job in ready {
+                publisher
+                    .publish(&jobs_queue, &job, BasicProperties::default())
+                    .await?;
+                redis::cmd("ZREM")
+                    .arg(keys::deferred_claims(namespace))
+                    .arg(&job)
+                    .query_async::<()>(&mut conn)
+                    .await?;
+            }
+        }
+    }
+}
