@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job, end to end, on this machine: checks (or starts) RabbitMQ and Redis, builds
 # the component and the binaries, serves a few real article pages on 127.0.0.1, starts a
-# worker, enqueues a crawl of those pages with the dispatcher, waits for the results and
-# prints them. Uses its own queue namespace (riptide-demo), so it never mixes with real work.
+# worker, enqueues those pages with the dispatcher and prints the results, then crawls the
+# site from its index page and prints the crawl's summary. Uses its own queue namespace
+# (riptide-demo), so it never mixes with real work.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -78,9 +79,18 @@ for line in sys.stdin:
     title = (c["title"] or "")[:70]
     print("%-5s %-15s %6d words  quality %3d  %-3s %s" % (job["status"], result["extractor"], c["word_count"], c["quality_score"], c["language"] or "-", title))
 '
+echo "demo: crawling the site from its index page (depth 1, politely: 1 request a second)" >&2
+"$root/target/release/riptide-dispatcher" crawl start "http://127.0.0.1:$port/" --max-depth 1 --wait --timeout-secs 120 \
+  | python3 -c '
+import json, sys
+lines = [line for line in sys.stdin if line.strip()]
+crawl = json.loads(lines[-1])
+print("crawl %s: %s, %d links discovered: %s" % (crawl["id"][:8], crawl["state"], crawl["discovered"],
+      ", ".join("%s %d" % (reason, n) for reason, n in sorted(crawl["terminal"].items()))))
+'
 cat >&2 <<NEXT
 demo: done in $((SECONDS - started)) s. Where to look next:
-  target/release/riptide-dispatcher --help    enqueue, status, dlq, stats, serve
+  target/release/riptide-dispatcher --help    enqueue, crawl, status, dlq, stats, serve
   RIPTIDE_BROKER__NAMESPACE=riptide-demo target/release/riptide-dispatcher stats --watch
                                               the live view (run a worker and enqueue more)
   docker compose up -d --build                the whole stack with Prometheus and Grafana

@@ -4,6 +4,12 @@
 //! - `POST /v1/jobs` with `{"jobs": [{"url": ..., "html": ..., "mode": ..., "selectors": [...],
 //!   "priority": 0, "metadata": {...}}]}` → 202 with one `{id, url, duplicate}` per job
 //! - `GET /v1/jobs/{id}` → the job's status and result, 404 when unknown
+//! - `POST /v1/crawls` with `{"seeds": [...], "max_depth": 2, "max_pages": 1000, "scope":
+//!   "host", "allow": [...], "deny": [...], "mode": "article", "selectors": [...]}` → 202
+//!   with the crawl's spec (its `id`)
+//! - `GET /v1/crawls/{id}` → the crawl's state and counts, 404 when unknown
+//! - `DELETE /v1/crawls/{id}` → cancels it; 409 when it is not running
+//! - `GET /v1/crawls/{id}/pages?offset=0&limit=100` → its done pages with their results
 //! - `GET /metrics` → queue depths and jobs by status, refreshed at each scrape
 //! - `GET /healthz` → 200 while the process runs
 //! - `GET /readyz` → 200 when RabbitMQ and Redis answer, else 503 naming what does not
@@ -11,18 +17,20 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use prometheus::{Encoder, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 use riptide_extractor::ExtractionMode;
+use riptide_shared::crawl::{CrawlError, Scope, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAGES};
 use riptide_shared::job::{Job, JobKind};
 use riptide_shared::metrics as names;
 use serde::Deserialize;
 
 use crate::broker::Broker;
+use crate::crawls::{CrawlRequest, Crawls};
 use crate::jobs::Jobs;
 
 /// Largest batch one request may submit.
@@ -48,9 +56,52 @@ struct JobRequest {
     metadata: BTreeMap<String, String>,
 }
 
+#[derive(Deserialize)]
+struct CrawlBody {
+    seeds: Vec<String>,
+    #[serde(default = "default_depth")]
+    max_depth: u32,
+    #[serde(default = "default_pages")]
+    max_pages: u64,
+    #[serde(default)]
+    scope: Scope,
+    #[serde(default)]
+    allow: Vec<String>,
+    #[serde(default)]
+    deny: Vec<String>,
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(default)]
+    selectors: Vec<String>,
+}
+
+fn default_depth() -> u32 {
+    DEFAULT_MAX_DEPTH
+}
+
+fn default_pages() -> u64 {
+    DEFAULT_MAX_PAGES
+}
+
+#[derive(Deserialize)]
+struct PageRange {
+    #[serde(default)]
+    offset: usize,
+    #[serde(default = "default_range")]
+    limit: usize,
+}
+
+fn default_range() -> usize {
+    100
+}
+
+/// Largest page of crawl results one request returns.
+const MAX_PAGE_RANGE: usize = 1000;
+
 struct Api {
     broker: Arc<Broker>,
     jobs: Arc<Jobs>,
+    crawls: Arc<Crawls>,
     registry: Registry,
     queue_depth: IntGaugeVec,
     by_status: IntGaugeVec,
@@ -59,7 +110,11 @@ struct Api {
 }
 
 /// The API's routes over the dispatcher's broker and Redis connections.
-pub fn router(broker: Arc<Broker>, jobs: Arc<Jobs>) -> prometheus::Result<Router> {
+pub fn router(
+    broker: Arc<Broker>,
+    jobs: Arc<Jobs>,
+    crawls: Arc<Crawls>,
+) -> prometheus::Result<Router> {
     let registry = Registry::new();
     let queue_depth = IntGaugeVec::new(
         Opts::new(names::QUEUE_DEPTH, "Messages waiting, by queue"),
@@ -90,6 +145,7 @@ pub fn router(broker: Arc<Broker>, jobs: Arc<Jobs>) -> prometheus::Result<Router
     let api = Arc::new(Api {
         broker,
         jobs,
+        crawls,
         registry,
         queue_depth,
         by_status,
@@ -99,6 +155,9 @@ pub fn router(broker: Arc<Broker>, jobs: Arc<Jobs>) -> prometheus::Result<Router
     Ok(Router::new()
         .route("/v1/jobs", post(submit))
         .route("/v1/jobs/{id}", get(job))
+        .route("/v1/crawls", post(start_crawl))
+        .route("/v1/crawls/{id}", get(crawl).delete(cancel_crawl))
+        .route("/v1/crawls/{id}/pages", get(crawl_pages))
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
@@ -165,6 +224,74 @@ async fn job(State(api): State<Arc<Api>>, Path(id): Path<String>) -> Response {
         Ok(None) => error(StatusCode::NOT_FOUND, format!("no job {id}")),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, format!("Redis: {e}")),
     }
+}
+
+async fn start_crawl(State(api): State<Arc<Api>>, Json(body): Json<CrawlBody>) -> Response {
+    let mode =
+        match ExtractionMode::parse(body.mode.as_deref().unwrap_or("article"), body.selectors) {
+            Ok(mode) => mode,
+            Err(e) => return error(StatusCode::BAD_REQUEST, e.message().to_string()),
+        };
+    let request = CrawlRequest {
+        seeds: body.seeds,
+        max_depth: body.max_depth,
+        max_pages: body.max_pages,
+        scope: body.scope,
+        allow: body.allow,
+        deny: body.deny,
+        mode,
+    };
+    match api.crawls.start(request).await {
+        Ok(spec) => (StatusCode::ACCEPTED, Json(spec)).into_response(),
+        Err(e) if e.downcast_ref::<CrawlError>().is_some() => {
+            error(StatusCode::BAD_REQUEST, format!("{e:#}"))
+        }
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, format!("{e:#}")),
+    }
+}
+
+async fn crawl(State(api): State<Arc<Api>>, Path(id): Path<String>) -> Response {
+    match api.crawls.status(&id).await {
+        Ok(Some(status)) => Json(status).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("no crawl {id}")),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, format!("Redis: {e}")),
+    }
+}
+
+async fn cancel_crawl(State(api): State<Arc<Api>>, Path(id): Path<String>) -> Response {
+    match api.crawls.cancel(&id).await {
+        Ok(true) => Json(serde_json::json!({ "id": id, "cancelled": true })).into_response(),
+        Ok(false) => match api.crawls.status(&id).await {
+            Ok(Some(status)) => error(
+                StatusCode::CONFLICT,
+                format!("crawl {id} is {}, not running", status.state),
+            ),
+            Ok(None) => error(StatusCode::NOT_FOUND, format!("no crawl {id}")),
+            Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, format!("Redis: {e}")),
+        },
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, format!("Redis: {e}")),
+    }
+}
+
+async fn crawl_pages(
+    State(api): State<Arc<Api>>,
+    Path(id): Path<String>,
+    Query(range): Query<PageRange>,
+) -> Response {
+    let limit = range.limit.clamp(1, MAX_PAGE_RANGE);
+    let ids = match api.crawls.pages(&id, range.offset, limit).await {
+        Ok(ids) => ids,
+        Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, format!("Redis: {e}")),
+    };
+    let mut pages = Vec::with_capacity(ids.len());
+    for page in ids {
+        match api.jobs.view(&page).await {
+            Ok(Some(view)) => pages.push(view),
+            Ok(None) => {}
+            Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, format!("Redis: {e}")),
+        }
+    }
+    Json(serde_json::json!({ "crawl": id, "offset": range.offset, "pages": pages })).into_response()
 }
 
 async fn metrics(State(api): State<Arc<Api>>) -> Response {

@@ -4,4 +4,5 @@
 pub mod api;
 pub mod broker;
 pub mod config;
+pub mod crawls;
 pub mod jobs;

@@ -36,6 +36,28 @@ impl wit::Guest for Extractor {
             .map_err(error_to_wit)
     }
 
+    fn extract_for_crawl(
+        html: String,
+        url: String,
+        mode: wit::ExtractionMode,
+    ) -> Result<(wit::ExtractedContent, wit::ExtractionStats, wit::PageLinks), wit::ExtractionError>
+    {
+        crate::extract_for_crawl(&html, &url, &mode_from_wit(mode), &crate::Limits::default())
+            .map(|(doc, stats, links)| {
+                (
+                    content_to_wit(doc),
+                    stats_to_wit(stats),
+                    wit::PageLinks {
+                        follow: links.follow,
+                        canonical: links.canonical,
+                        nofollow: links.nofollow,
+                        noindex: links.noindex,
+                    },
+                )
+            })
+            .map_err(error_to_wit)
+    }
+
     fn validate_html(html: String) -> wit::ValidationReport {
         let report = crate::validate_html(&html);
         wit::ValidationReport {

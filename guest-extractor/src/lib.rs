@@ -13,6 +13,7 @@ mod content;
 mod error;
 mod language;
 mod limits;
+mod links;
 mod metadata;
 mod nesting;
 mod quality;
@@ -28,6 +29,7 @@ use url::Url;
 
 pub use error::ExtractError;
 pub use limits::{Limits, DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES};
+pub use links::PageLinks;
 
 /// The extractor's name, as reported by `get-info`.
 pub const NAME: &str = env!("CARGO_PKG_NAME");
@@ -125,6 +127,27 @@ pub fn extract_with_stats(
     mode: &ExtractionMode,
     limits: &Limits,
 ) -> Result<(ExtractedDoc, ExtractionStats), ExtractError> {
+    extract_page(html, url, mode, limits, false).map(|(doc, stats, _)| (doc, stats))
+}
+
+/// Extracts, reports the cost, and lists the links a crawler may follow from the page
+/// (from the same parse).
+pub fn extract_for_crawl(
+    html: &str,
+    url: &str,
+    mode: &ExtractionMode,
+    limits: &Limits,
+) -> Result<(ExtractedDoc, ExtractionStats, PageLinks), ExtractError> {
+    extract_page(html, url, mode, limits, true)
+}
+
+fn extract_page(
+    html: &str,
+    url: &str,
+    mode: &ExtractionMode,
+    limits: &Limits,
+    with_links: bool,
+) -> Result<(ExtractedDoc, ExtractionStats, PageLinks), ExtractError> {
     check_input(html, limits)?;
     let (html, nesting) = nesting::flatten_deep_nesting(html, limits.max_depth);
     let page_url = Url::parse(url.trim()).ok().filter(|u| u.has_host());
@@ -136,6 +159,11 @@ pub fn extract_with_stats(
         .count();
     let node_count = u32::try_from(elements).unwrap_or(u32::MAX);
     let base = base_url(&doc, page_url.as_ref());
+    let page_links = if with_links {
+        links::discover(&doc, base.as_ref())
+    } else {
+        PageLinks::default()
+    };
 
     let mut readability = Readability::with_document(doc, page_url.as_ref().map(Url::as_str), None)
         .map_err(|e| ExtractError::InternalError(format!("readability setup failed: {e}")))?;
@@ -210,7 +238,7 @@ pub fn extract_with_stats(
         max_depth: nesting.max_depth,
         flattened_nodes: nesting.flattened,
     };
-    Ok((doc, stats))
+    Ok((doc, stats, page_links))
 }
 
 /// Checks what can be told without parsing: size, emptiness, binary content, markup.

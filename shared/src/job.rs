@@ -42,6 +42,19 @@ pub struct Job {
     /// Opaque metadata returned with the result (callback URL, tenant, trace id...).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,
+    /// The crawl this page belongs to, if any: its links are followed within the crawl.
+    /// Optional, so version-1 jobs without it keep their meaning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crawl: Option<CrawlRef>,
+}
+
+/// A page's place in a crawl.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrawlRef {
+    /// The crawl's id.
+    pub id: String,
+    /// Links followed from a seed to reach this page (a seed is 0).
+    pub depth: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +105,7 @@ impl Job {
             priority: 0,
             created_at_ms: now_ms(),
             metadata: BTreeMap::new(),
+            crawl: None,
         }
     }
 
@@ -156,16 +170,23 @@ pub enum Status {
     Failed,
     /// Failed for good; the message is in the dead-letter queue.
     Dead,
+    /// A crawl's page that was not fetched on purpose (robots.txt refused it, or its site
+    /// asks for too long a Crawl-delay); `error` says why.
+    Skipped,
+    /// Cancelled before it was fetched.
+    Cancelled,
 }
 
 impl Status {
     /// Every status, in the order a job passes through them.
-    pub const ALL: [Status; 5] = [
+    pub const ALL: [Status; 7] = [
         Self::Queued,
         Self::Processing,
         Self::Done,
         Self::Failed,
         Self::Dead,
+        Self::Skipped,
+        Self::Cancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -175,13 +196,18 @@ impl Status {
             Self::Done => "done",
             Self::Failed => "failed",
             Self::Dead => "dead",
+            Self::Skipped => "skipped",
+            Self::Cancelled => "cancelled",
         }
     }
 
-    /// `done` and `dead` are final: no later copy of the job changes them (a dead job
-    /// becomes live again only through `dlq replay`).
+    /// `done`, `dead`, `skipped` and `cancelled` are final: no later copy of the job
+    /// changes them (a dead job becomes live again only through `dlq replay`).
     pub fn is_terminal(self) -> bool {
-        matches!(self, Self::Done | Self::Dead)
+        matches!(
+            self,
+            Self::Done | Self::Dead | Self::Skipped | Self::Cancelled
+        )
     }
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -191,6 +217,8 @@ impl Status {
             "done" => Self::Done,
             "failed" => Self::Failed,
             "dead" => Self::Dead,
+            "skipped" => Self::Skipped,
+            "cancelled" => Self::Cancelled,
             _ => return None,
         })
     }
@@ -344,6 +372,7 @@ mod tests {
                             priority,
                             created_at_ms: at,
                             metadata,
+                            crawl: None,
                         }
                     },
                 )

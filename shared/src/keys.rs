@@ -52,6 +52,29 @@ pub fn deferred_claims(namespace: &str) -> String {
     format!("riptide:deferred:{namespace}:claims")
 }
 
+/// Hash per crawl: `spec` (JSON `CrawlSpec`), `state` (`running`, `completed`,
+/// `cancelled`), `started_at_ms`, `finished_at_ms`, and counters: `discovered` (links met,
+/// seeds included), `admitted`, `pending`, and one per terminal reason (`done`, `dead` and
+/// `dead:<reason>`, `robots-disallowed`, `crawl-delay-too-long`, `out-of-scope`,
+/// `too-deep`, `over-budget`, `duplicate`, `cancelled`). The `{id}` hash tag keeps a crawl's
+/// keys in one Redis Cluster slot.
+pub fn crawl(id: &str) -> String {
+    format!("riptide:crawl:{{{id}}}")
+}
+
+/// Set of the canonical URLs a crawl has admitted or queued, as 16-byte BLAKE3 digests.
+pub fn crawl_seen(id: &str) -> String {
+    format!("riptide:crawl:{{{id}}}:seen")
+}
+
+/// List of the ids of a crawl's done pages, in the order they finished.
+pub fn crawl_pages(id: &str) -> String {
+    format!("riptide:crawl:{{{id}}}:pages")
+}
+
+/// Set of every crawl's id.
+pub const CRAWLS: &str = "riptide:crawls";
+
 /// Hash per worker, refreshed every few seconds with a short TTL: `breaker_state`
 /// (0 closed, 1 open, 2 half-open), `in_flight`, `done`, `updated_at_ms`.
 pub fn worker(id: &str) -> String {

@@ -2,6 +2,8 @@
 //! place: the job wire format, the queue topology, the Redis key layout, metric names and
 //! connection settings.
 
+pub mod crawl;
+pub mod frontier;
 pub mod job;
 pub mod keys;
 pub mod metrics;

@@ -65,17 +65,20 @@ pub enum JobOutcome {
     Duplicate,
     /// Its host was not free: put aside until it is (politeness), without an attempt.
     Deferred,
+    /// A crawl's page not fetched: its crawl was cancelled, or robots.txt refused it.
+    Skipped,
     /// Nothing could be settled (e.g. Redis away too long); handed back to the broker.
     Requeued,
 }
 
 impl JobOutcome {
-    pub const ALL: [JobOutcome; 6] = [
+    pub const ALL: [JobOutcome; 7] = [
         Self::Done,
         Self::Retried,
         Self::Dead,
         Self::Duplicate,
         Self::Deferred,
+        Self::Skipped,
         Self::Requeued,
     ];
 
@@ -86,6 +89,7 @@ impl JobOutcome {
             Self::Dead => "dead",
             Self::Duplicate => "duplicate",
             Self::Deferred => "deferred",
+            Self::Skipped => "skipped",
             Self::Requeued => "requeued",
         }
     }

@@ -132,7 +132,7 @@ async fn terminal_statuses_refuse_every_later_transition() {
     assert_eq!(store.begin(&job, "w1").await.unwrap(), Transition::Applied);
     assert_eq!(
         store
-            .finish_failed(&job.id, Status::Dead, 1, "fetch: HTTP 404", "w1")
+            .finish(&job, Status::Dead, 1, "fetch: HTTP 404", "w1", "dead:fetch")
             .await
             .unwrap(),
         Transition::Applied
@@ -143,7 +143,7 @@ async fn terminal_statuses_refuse_every_later_transition() {
     );
     assert_eq!(
         store
-            .finish_failed(&job.id, Status::Failed, 2, "later", "w2")
+            .finish(&job, Status::Failed, 2, "later", "w2", "")
             .await
             .unwrap(),
         Transition::Refused(Some(Status::Dead))

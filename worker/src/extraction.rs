@@ -14,7 +14,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
-use riptide_extractor::{ExtractError, ExtractedDoc, ExtractionMode, Limits};
+use riptide_extractor::{ExtractError, ExtractedDoc, ExtractionMode, Limits, PageLinks};
 use serde::Serialize;
 
 use crate::breaker::{Breaker, Route};
@@ -55,10 +55,32 @@ pub struct Stats {
     pub engine: Engine,
 }
 
+/// One page to extract.
+#[derive(Clone, Copy)]
+struct Page<'a> {
+    html: &'a str,
+    url: &'a str,
+    mode: &'a ExtractionMode,
+    /// Also list the links a crawler may follow.
+    with_links: bool,
+}
+
+/// The document and, when asked for, the page's links.
+type Extracted = Result<(ExtractedDoc, Option<PageLinks>), ExtractError>;
+
+fn split(extracted: Extracted) -> (Result<ExtractedDoc, ExtractError>, Option<PageLinks>) {
+    match extracted {
+        Ok((doc, links)) => (Ok(doc), links),
+        Err(e) => (Err(e), None),
+    }
+}
+
 /// The result of one page.
 #[derive(Debug)]
 pub struct Extraction {
     pub result: Result<ExtractedDoc, ExtractError>,
+    /// The links a crawler may follow, when asked for and extracted.
+    pub links: Option<PageLinks>,
     pub stats: Stats,
     /// The page could not be extracted now but can be later: the sandbox is unavailable
     /// and the page is over the native fallback's size cap.
@@ -119,12 +141,29 @@ impl Extractor {
 
     /// Extracts one page (blocking: call from a blocking thread in async code).
     pub fn extract(&self, html: &str, url: &str, mode: &ExtractionMode) -> Extraction {
+        self.extract_page(html, url, mode, false)
+    }
+
+    /// Extracts one page and, `with_links`, lists the links a crawler may follow from it.
+    pub fn extract_page(
+        &self,
+        html: &str,
+        url: &str,
+        mode: &ExtractionMode,
+        with_links: bool,
+    ) -> Extraction {
         let cpu_before = thread_cpu_seconds();
+        let page = Page {
+            html,
+            url,
+            mode,
+            with_links,
+        };
         let extraction = match &self.sandbox {
-            None => self.extract_natively(html, url, mode, Engine::Native),
+            None => self.extract_natively(&page, Engine::Native),
             Some(sandbox) => match self.breaker.route() {
-                Route::Fallback => self.extract_natively(html, url, mode, Engine::NativeFallback),
-                Route::Sandbox => self.extract_sandboxed(sandbox, html, url, mode),
+                Route::Fallback => self.extract_natively(&page, Engine::NativeFallback),
+                Route::Sandbox => self.extract_sandboxed(sandbox, &page),
             },
         };
         self.update_breaker_metrics();
@@ -140,16 +179,24 @@ impl Extractor {
         extraction
     }
 
-    fn extract_sandboxed(
-        &self,
-        sandbox: &Sandbox,
-        html: &str,
-        url: &str,
-        mode: &ExtractionMode,
-    ) -> Extraction {
+    fn extract_sandboxed(&self, sandbox: &Sandbox, page: &Page<'_>) -> Extraction {
+        let Page {
+            html,
+            url,
+            mode,
+            with_links,
+        } = *page;
         self.metrics.instances_in_use.inc();
         let started = Instant::now();
-        let outcome = sandbox.extract(html, url, mode);
+        let outcome = if with_links {
+            sandbox
+                .extract_for_crawl(html, url, mode)
+                .map(|run| run.map(|r| r.map(|(doc, _, links)| (doc, Some(links)))))
+        } else {
+            sandbox
+                .extract(html, url, mode)
+                .map(|run| run.map(|r| r.map(|(doc, _)| (doc, None))))
+        };
         let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         self.metrics.instances_in_use.dec();
         match outcome {
@@ -161,8 +208,10 @@ impl Extractor {
                 self.metrics
                     .peak_memory_bytes
                     .observe(run.stats.peak_memory_bytes as f64);
+                let (result, links) = split(run.result);
                 Extraction {
-                    result: run.result.map(|(doc, _)| doc),
+                    result,
+                    links,
                     stats: Stats {
                         processing_time_us: run.stats.processing_time_us,
                         fuel_consumed: run.stats.fuel_consumed,
@@ -199,6 +248,7 @@ impl Extractor {
                             engine: Engine::Wasm,
                         },
                         retry_later: false,
+                        links: None,
                     };
                 }
                 self.breaker.record(true);
@@ -215,21 +265,22 @@ impl Extractor {
                             engine: Engine::Wasm,
                         },
                         retry_later: false,
+                        links: None,
                     };
                 }
                 tracing::warn!(error = %error, url, "sandbox failure; extracting this page natively");
-                self.extract_natively(html, url, mode, Engine::NativeFallback)
+                self.extract_natively(page, Engine::NativeFallback)
             }
         }
     }
 
-    fn extract_natively(
-        &self,
-        html: &str,
-        url: &str,
-        mode: &ExtractionMode,
-        engine: Engine,
-    ) -> Extraction {
+    fn extract_natively(&self, page: &Page<'_>, engine: Engine) -> Extraction {
+        let Page {
+            html,
+            url,
+            mode,
+            with_links,
+        } = *page;
         let started = Instant::now();
         if engine == Engine::NativeFallback {
             if html.len() > self.native.max_input_bytes {
@@ -247,6 +298,7 @@ impl Extractor {
                         engine,
                     },
                     retry_later: true,
+                    links: None,
                 };
             }
             self.metrics.fallback.inc();
@@ -258,15 +310,23 @@ impl Extractor {
         // The extractor returns errors rather than panicking; this guards the worker against
         // a bug all the same, as the sandbox would.
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            riptide_extractor::extract_with_stats(html, url, mode, &limits)
+            if with_links {
+                riptide_extractor::extract_for_crawl(html, url, mode, &limits)
+                    .map(|(doc, _, links)| (doc, Some(links)))
+            } else {
+                riptide_extractor::extract_with_stats(html, url, mode, &limits)
+                    .map(|(doc, _)| (doc, None))
+            }
         }))
         .unwrap_or_else(|_| {
             Err(ExtractError::InternalError(
                 "the native extractor panicked on this page".into(),
             ))
         });
+        let (result, links) = split(result);
         Extraction {
-            result: result.map(|(doc, _)| doc),
+            result,
+            links,
             stats: Stats {
                 processing_time_us: u64::try_from(started.elapsed().as_micros())
                     .unwrap_or(u64::MAX),

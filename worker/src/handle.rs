@@ -28,6 +28,7 @@ use riptide_shared::topology::header;
 use tokio_util::sync::CancellationToken;
 
 use crate::consume::Handler;
+use crate::crawl::{CrawlError, Crawls};
 use crate::health::Readiness;
 use crate::metrics::Metrics;
 use crate::runner::Runner;
@@ -40,6 +41,8 @@ const STORE_RETRY_MAX_DELAY: Duration = Duration::from_secs(3);
 
 pub struct JobHandler {
     pub worker_id: String,
+    /// Crawl pages' links and cancellation.
+    pub crawls: Crawls,
     pub broker: BrokerSettings,
     pub runner: Runner,
     pub store: Store,
@@ -108,6 +111,26 @@ impl JobHandler {
                 .job_queue_wait_seconds
                 .observe(waited_ms as f64 / 1000.0);
         }
+        if let Some(crawl) = &job.crawl {
+            if self
+                .with_redis(abort, || self.crawls.cancelled(crawl))
+                .await?
+            {
+                self.with_redis(abort, || {
+                    self.store.finish(
+                        &job,
+                        Status::Cancelled,
+                        job.attempts,
+                        "cancelled: its crawl was cancelled",
+                        &self.worker_id,
+                        "cancelled",
+                    )
+                })
+                .await?;
+                ack(delivery).await;
+                return Ok(JobOutcome::Skipped);
+            }
+        }
         let claimed = self
             .with_redis(abort, || self.store.begin(&job, &self.worker_id))
             .await?;
@@ -121,76 +144,133 @@ impl JobHandler {
             run = self.runner.run(&job) => run,
             _ = abort.cancelled() => return Err(Unsettled::Aborted),
         };
-        let (status, job, failure, outcome) = match settle(&job, run, self.broker.max_attempts) {
-            Settlement::Defer { job, throttle } => {
-                let body = job.encode();
-                let politeness = &self.runner.politeness;
-                let namespace = &self.broker.namespace;
-                self.with_redis(abort, || {
-                    politeness.defer(
-                        namespace,
-                        &throttle.host,
-                        &body,
-                        throttle.wait,
-                        throttle.delay,
-                    )
-                })
-                .await?;
-                ack(delivery).await;
-                self.record(&job.id, || self.store.requeued(&job.id)).await;
-                return Ok(JobOutcome::Deferred);
-            }
-            Settlement::Complete(result) => {
-                let stored = self
-                    .with_redis(abort, || self.store.complete(&result))
-                    .await?;
-                ack(delivery).await;
-                return Ok(if stored.applied() {
-                    JobOutcome::Done
-                } else {
-                    JobOutcome::Duplicate
-                });
-            }
-            Settlement::Retry {
-                successor,
-                delay,
-                failure,
-            } => {
-                let jitter = rand::rng().random_range(0.8..=1.0);
-                let expiration = ((delay.as_millis() as f64) * jitter) as u64;
-                let properties = BasicProperties::default()
-                    .with_priority(successor.priority)
-                    .with_expiration(expiration.to_string().into());
-                let queue = self.broker.topology().retry(delay);
-                publisher
-                    .publish(&queue, &successor.encode(), properties)
-                    .await?;
-                (Status::Failed, successor, failure, JobOutcome::Retried)
-            }
-            Settlement::DeadLetter {
-                job,
-                reason,
-                failure,
-            } => {
-                self.publish_dead(
-                    publisher,
-                    &job.encode(),
-                    job.priority,
-                    reason,
-                    &failure,
-                    job.attempts,
-                )
-                .await?;
-                (Status::Dead, job, failure, JobOutcome::Dead)
-            }
+        let (run, links) = match run {
+            Ok(ran) => (Ok(ran.result), ran.links),
+            Err(stop) => (Err(stop), None),
         };
-        ack(delivery).await;
+        let (status, job, failure, outcome, crawl_reason) =
+            match settle(&job, run, self.broker.max_attempts) {
+                Settlement::Defer { job, throttle } => {
+                    let body = job.encode();
+                    let politeness = &self.runner.politeness;
+                    let namespace = &self.broker.namespace;
+                    self.with_redis(abort, || {
+                        politeness.defer(
+                            namespace,
+                            &throttle.host,
+                            &body,
+                            throttle.wait,
+                            throttle.delay,
+                        )
+                    })
+                    .await?;
+                    ack(delivery).await;
+                    self.record(&job.id, || self.store.requeued(&job.id)).await;
+                    return Ok(JobOutcome::Deferred);
+                }
+                Settlement::Complete(result) => {
+                    if let (Some(crawl), Some(links)) = (&job.crawl, &links) {
+                        // Before the page counts as done: its crawl cannot complete while links
+                        // it found are still to be admitted.
+                        let namespace = &self.broker.namespace;
+                        self.with_redis(abort, || async {
+                        match self.crawls.follow(&job, crawl, links, namespace).await {
+                            Err(CrawlError::Redis(e)) => Err(e),
+                            Err(other) => {
+                                tracing::warn!(job = %job.id, error = %other, "links not followed");
+                                Ok(0)
+                            }
+                            Ok(admitted) => Ok(admitted),
+                        }
+                    })
+                    .await?;
+                    }
+                    let stored = self
+                        .with_redis(abort, || self.store.complete(&job, &result))
+                        .await?;
+                    ack(delivery).await;
+                    return Ok(if stored.applied() {
+                        JobOutcome::Done
+                    } else {
+                        JobOutcome::Duplicate
+                    });
+                }
+                Settlement::Retry {
+                    successor,
+                    delay,
+                    failure,
+                } => {
+                    let jitter = rand::rng().random_range(0.8..=1.0);
+                    let expiration = ((delay.as_millis() as f64) * jitter) as u64;
+                    let properties = BasicProperties::default()
+                        .with_priority(successor.priority)
+                        .with_expiration(expiration.to_string().into());
+                    let queue = self.broker.topology().retry(delay);
+                    publisher
+                        .publish(&queue, &successor.encode(), properties)
+                        .await?;
+                    (
+                        Status::Failed,
+                        successor,
+                        failure,
+                        JobOutcome::Retried,
+                        String::new(),
+                    )
+                }
+                Settlement::DeadLetter {
+                    job,
+                    reason,
+                    failure,
+                } => {
+                    self.publish_dead(
+                        publisher,
+                        &job.encode(),
+                        job.priority,
+                        reason,
+                        &failure,
+                        job.attempts,
+                    )
+                    .await?;
+                    (
+                        Status::Dead,
+                        job,
+                        failure,
+                        JobOutcome::Dead,
+                        format!("dead:{reason}"),
+                    )
+                }
+                Settlement::Skip {
+                    job,
+                    reason,
+                    failure,
+                } => (
+                    Status::Skipped,
+                    job,
+                    failure,
+                    JobOutcome::Skipped,
+                    reason.as_str().to_string(),
+                ),
+            };
         let message = failure.describe();
-        self.record(&job.id, || {
-            self.store
-                .finish_failed(&job.id, status, job.attempts, &message, &self.worker_id)
-        })
-        .await;
+        let finish = || {
+            self.store.finish(
+                &job,
+                status,
+                job.attempts,
+                &message,
+                &self.worker_id,
+                &crawl_reason,
+            )
+        };
+        if job.crawl.is_some() && status.is_terminal() {
+            // A crawl's page is counted in its crawl before its delivery is acked: a crawl
+            // must not wait forever for a page whose tally was lost.
+            self.with_redis(abort, finish).await?;
+            ack(delivery).await;
+        } else {
+            ack(delivery).await;
+            self.record(&job.id, finish).await;
+        }
         Ok(outcome)
     }
 

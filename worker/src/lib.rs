@@ -8,6 +8,8 @@ pub mod breaker;
 pub mod config;
 /// The RabbitMQ consumer loop: connect, QoS, tasks, drain, reconnect.
 pub mod consume;
+/// Following a crawl's links into its frontier.
+pub mod crawl;
 /// Routing of a page to the sandbox or the native fallback.
 pub mod extraction;
 /// Fetching pages: limits, charset, politeness, SSRF guard.

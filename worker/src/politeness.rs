@@ -25,6 +25,7 @@ use redis::Script;
 use riptide_shared::keys;
 use riptide_shared::publish::Publisher;
 use riptide_shared::settings::BrokerSettings;
+use riptide_shared::state::script_on_redis_clock;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
@@ -96,10 +97,8 @@ pub struct Politeness {
 /// Returns {1, 0} when granted, {0, wait ms} otherwise. The delay is measured from the last
 /// start with what is known now (a Crawl-delay learned since counts at once).
 static ACQUIRE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    script_on_redis_clock(
         r#"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local delay = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 local last = tonumber(redis.call('HGET', KEYS[1], 'last_start_ms') or '0')
@@ -149,10 +148,8 @@ return penalty
 /// KEYS: host hash, deferred set. ARGV: job bytes, wait ms, delay ms. Reserves the host's
 /// next free slot for the job; returns when it may run.
 static DEFER: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    script_on_redis_clock(
         r#"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local reserved = tonumber(redis.call('HGET', KEYS[1], 'reserved_ms') or '0')
 local ready = math.max(now + tonumber(ARGV[2]), reserved + tonumber(ARGV[3]))
 redis.call('HSET', KEYS[1], 'reserved_ms', ready)
@@ -166,10 +163,8 @@ return ready - now
 /// KEYS: deferred set, claimed set. ARGV: batch size, claim ms. Returns the jobs whose time
 /// has come, claimed; expired claims are returned to the deferred set first.
 static PROMOTE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    script_on_redis_clock(
         r#"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 for _, job in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
   redis.call('ZREM', KEYS[2], job)
   redis.call('ZADD', KEYS[1], now, job)

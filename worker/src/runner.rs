@@ -9,6 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use riptide_extractor::PageLinks;
 use riptide_shared::job::{now_ms, Job, JobKind, JobResult};
 use riptide_shared::outcome::DeadReason;
 use tokio::sync::Semaphore;
@@ -19,6 +20,14 @@ use crate::fetch::{FetchError, Fetcher, Page};
 use crate::politeness::{Answered, Gate, Lease, Politeness};
 use crate::robots::{Robots, RobotsError, Verdict};
 use crate::settle::{Failure, Stop, Throttle};
+
+/// A page extracted.
+#[derive(Debug)]
+pub struct Ran {
+    pub result: JobResult,
+    /// The links it offers, for a crawl's page.
+    pub links: Option<PageLinks>,
+}
 
 pub struct Runner {
     pub worker_id: String,
@@ -34,8 +43,8 @@ pub struct Runner {
 
 impl Runner {
     /// Fetches (for `url` jobs, when robots.txt and the host's pace allow) and extracts the
-    /// job's page.
-    pub async fn run(&self, job: &Job) -> Result<JobResult, Stop> {
+    /// job's page; for a crawl's page, also the links it offers.
+    pub async fn run(&self, job: &Job) -> Result<Ran, Stop> {
         let mode = job
             .extraction_mode()
             .map_err(|e| Failure::permanent(DeadReason::InvalidJob, e.to_string()))?;
@@ -50,8 +59,9 @@ impl Runner {
             Failure::transient(DeadReason::InternalError, "extraction slots closed")
         })?;
         let extractor = self.extractor.clone();
+        let with_links = job.crawl.is_some();
         let (extraction, url) = tokio::task::spawn_blocking(move || {
-            let extraction = extractor.extract(&html, &url, &mode);
+            let extraction = extractor.extract_page(&html, &url, &mode, with_links);
             drop(slot);
             (extraction, url)
         })
@@ -62,18 +72,22 @@ impl Runner {
                 format!("extraction task failed: {e}"),
             )
         })?;
+        let links = extraction.links;
         match extraction.result {
-            Ok(content) => Ok(JobResult {
-                id: job.id.clone(),
-                url,
-                extractor: extraction.stats.engine.as_str().to_string(),
-                content,
-                processing_time_us: extraction.stats.processing_time_us,
-                fuel_consumed: extraction.stats.fuel_consumed,
-                attempts: job.attempts + 1,
-                worker: self.worker_id.clone(),
-                finished_at_ms: now_ms(),
-                metadata: job.metadata.clone(),
+            Ok(content) => Ok(Ran {
+                links,
+                result: JobResult {
+                    id: job.id.clone(),
+                    url,
+                    extractor: extraction.stats.engine.as_str().to_string(),
+                    content,
+                    processing_time_us: extraction.stats.processing_time_us,
+                    fuel_consumed: extraction.stats.fuel_consumed,
+                    attempts: job.attempts + 1,
+                    worker: self.worker_id.clone(),
+                    finished_at_ms: now_ms(),
+                    metadata: job.metadata.clone(),
+                },
             }),
             Err(e) => {
                 let reason = DeadReason::of_extraction(&e);

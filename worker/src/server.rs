@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::breaker::Breaker;
 use crate::config::WorkerConfig;
 use crate::consume::Listener;
+use crate::crawl::Crawls;
 use crate::extraction::Extractor;
 use crate::fetch::Fetcher;
 use crate::handle::JobHandler;
@@ -79,6 +80,7 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
     let in_flight = Arc::new(AtomicUsize::new(0));
     let handler = JobHandler {
         worker_id: worker_id.clone(),
+        crawls: Crawls::new(store.connection()),
         broker: config.broker.clone(),
         runner: Runner {
             worker_id: worker_id.clone(),

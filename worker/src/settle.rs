@@ -94,6 +94,13 @@ pub enum Settlement {
     },
     /// Put `job` (attempts unchanged) aside until its host is free.
     Defer { job: Job, throttle: Throttle },
+    /// A crawl's page not fetched on purpose (its site's robots.txt refuses it): counted in
+    /// the crawl under `reason`, not dead-lettered.
+    Skip {
+        job: Job,
+        reason: DeadReason,
+        failure: Failure,
+    },
 }
 
 /// Decides the settlement of one run of `job` (whose `attempts` failed deliveries came
@@ -109,6 +116,18 @@ pub fn settle(job: &Job, run: Result<JobResult, Stop>, max_attempts: u32) -> Set
         }
         Err(Stop::Failed(failure)) => failure,
     };
+    if job.crawl.is_some()
+        && matches!(
+            failure.reason,
+            DeadReason::RobotsDisallowed | DeadReason::CrawlDelayTooLong
+        )
+    {
+        return Settlement::Skip {
+            job: job.clone(),
+            reason: failure.reason,
+            failure,
+        };
+    }
     let mut counted = job.clone();
     counted.attempts = job.attempts.saturating_add(1);
     if failure.transient && counted.attempts < max_attempts {
@@ -241,6 +260,29 @@ mod tests {
                 job: waiting.clone(),
                 throttle
             }
+        );
+    }
+
+    #[test]
+    fn a_crawl_page_refused_by_robots_is_skipped_not_dead_lettered() {
+        let mut page = job(0);
+        page.crawl = Some(riptide_shared::job::CrawlRef {
+            id: "c".into(),
+            depth: 1,
+        });
+        let refused =
+            || Err(Failure::permanent(DeadReason::RobotsDisallowed, "Disallow: /").into());
+        assert!(matches!(
+            settle(&page, refused(), 5),
+            Settlement::Skip {
+                reason: DeadReason::RobotsDisallowed,
+                ..
+            }
+        ));
+        assert_eq!(
+            dead_letter_of(settle(&job(0), refused(), 5)),
+            (DeadReason::RobotsDisallowed, 1),
+            "a single job refused by robots.txt is dead-lettered"
         );
     }
 

@@ -11,7 +11,7 @@ use riptide_shared::job::{now_ms, Job, JobResult, Status};
 use riptide_shared::keys::{self, field};
 use riptide_shared::outcome::BreakerState;
 use riptide_shared::settings::RedisSettings;
-use riptide_shared::state::{self, Transition};
+use riptide_shared::state::{self, CrawlTally, Transition};
 
 /// How long a worker's heartbeat hash outlives its last refresh.
 const HEARTBEAT_TTL_SECS: i64 = 30;
@@ -60,9 +60,10 @@ impl Store {
         .await
     }
 
-    /// Stores the result and marks the job done, announcing it on the completion stream, in
-    /// one atomic step; refused (the stored outcome kept) if the job already finished.
-    pub async fn complete(&self, result: &JobResult) -> redis::RedisResult<Transition> {
+    /// Stores the result and marks the job done, announcing it on the completion stream
+    /// (and counting it in its crawl), in one atomic step; refused (the stored outcome kept)
+    /// if the job already finished.
+    pub async fn complete(&self, job: &Job, result: &JobResult) -> redis::RedisResult<Transition> {
         let json = serde_json::to_string(result).map_err(|e| {
             redis::RedisError::from((
                 redis::ErrorKind::Client,
@@ -70,16 +71,15 @@ impl Store {
                 e.to_string(),
             ))
         })?;
-        state::transition(
-            &self.conn,
-            &result.id,
+        self.transition(
+            job,
             Status::Done,
             &[
                 (field::RESULT, json),
                 (field::ATTEMPTS, result.attempts.to_string()),
                 (field::WORKER, result.worker.clone()),
             ],
-            self.ttl_secs,
+            "done",
         )
         .await
     }
@@ -89,28 +89,50 @@ impl Store {
         state::transition(&self.conn, id, Status::Queued, &[], self.ttl_secs).await
     }
 
-    /// Records a failure: `Failed` (a retry is scheduled) or `Dead` (dead-lettered, and
-    /// announced on the completion stream); refused if the job already finished.
-    pub async fn finish_failed(
+    /// Records an outcome other than a result: `Failed` (a retry is scheduled), `Dead`
+    /// (dead-lettered, and announced on the completion stream), `Skipped` or `Cancelled`
+    /// (a crawl's page not fetched). A crawl's page that ends here is counted in its crawl
+    /// under `crawl_reason`. Refused if the job already finished.
+    pub async fn finish(
         &self,
-        id: &str,
+        job: &Job,
         status: Status,
         attempts: u32,
         error: &str,
         worker: &str,
+        crawl_reason: &str,
     ) -> redis::RedisResult<Transition> {
-        state::transition(
-            &self.conn,
-            id,
+        self.transition(
+            job,
             status,
             &[
                 (field::ERROR, error.to_string()),
                 (field::ATTEMPTS, attempts.to_string()),
                 (field::WORKER, worker.to_string()),
             ],
-            self.ttl_secs,
+            crawl_reason,
         )
         .await
+    }
+
+    async fn transition(
+        &self,
+        job: &Job,
+        to: Status,
+        fields: &[(&str, String)],
+        crawl_reason: &str,
+    ) -> redis::RedisResult<Transition> {
+        match &job.crawl {
+            Some(crawl) => {
+                let tally = CrawlTally {
+                    crawl_id: &crawl.id,
+                    reason: crawl_reason,
+                };
+                state::transition_in_crawl(&self.conn, &job.id, to, fields, self.ttl_secs, tally)
+                    .await
+            }
+            None => state::transition(&self.conn, &job.id, to, fields, self.ttl_secs).await,
+        }
     }
 
     /// Publishes this worker's breaker state and load for `riptide-dispatcher stats`.

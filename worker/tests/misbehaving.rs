@@ -13,8 +13,8 @@ use riptide_worker::extraction::{Engine, Extractor};
 use riptide_worker::metrics::Metrics;
 use riptide_worker::sandbox::{Sandbox, SandboxConfig, SandboxError};
 
-/// A component with the `riptide:extractor` world's exact types whose `extract` and
-/// `extract-with-stats` run `body`; `health-check` returns true.
+/// A component with the `riptide:extractor` world's exact types whose `extract`,
+/// `extract-with-stats` and `extract-for-crawl` run `body`; `health-check` returns true.
 fn component(body: &str) -> Vec<u8> {
     let wat = format!(
         r#"(component
@@ -29,6 +29,7 @@ fn component(body: &str) -> Vec<u8> {
     (func $misbehave {body})
     (func (export "extract") (param i32 i32 i32 i32 i32 i32 i32) (result i32) (call $misbehave) (i32.const 0))
     (func (export "extract-with-stats") (param i32 i32 i32 i32 i32 i32 i32) (result i32) (call $misbehave) (i32.const 0))
+    (func (export "extract-for-crawl") (param i32 i32 i32 i32 i32 i32 i32) (result i32) (call $misbehave) (i32.const 0))
     (func (export "validate-html") (param i32 i32) (result i32) unreachable)
     (func (export "health-check") (result i32) (i32.const 1))
     (func (export "get-info") (result i32) unreachable)
@@ -48,6 +49,8 @@ fn component(body: &str) -> Vec<u8> {
   (export $error "extraction-error" (type $error'))
   (type $stats' (record (field "input-bytes" u64) (field "node-count" u32) (field "max-depth" u32) (field "flattened-nodes" u32)))
   (export $stats "extraction-stats" (type $stats'))
+  (type $links' (record (field "follow" (list string)) (field "canonical" (option string)) (field "nofollow" bool) (field "noindex" bool)))
+  (export $links "page-links" (type $links'))
   (type $info' (record (field "name" string) (field "version" string) (field "modes" (list string)) (field "max-input-bytes" u64)))
   (export $info "extractor-info" (type $info'))
   (type $report' (record (field "valid" bool) (field "problems" (list string)) (field "element-count" u32) (field "max-depth" u32)))
@@ -57,6 +60,9 @@ fn component(body: &str) -> Vec<u8> {
   (type $content-and-stats (tuple $content $stats))
   (func (export "extract-with-stats") (param "html" string) (param "url" string) (param "mode" $mode) (result (result $content-and-stats (error $error)))
     (canon lift (core func $i "extract-with-stats") (memory (core memory $i "memory")) (realloc (core func $i "realloc"))))
+  (type $crawl-page (tuple $content $stats $links))
+  (func (export "extract-for-crawl") (param "html" string) (param "url" string) (param "mode" $mode) (result (result $crawl-page (error $error)))
+    (canon lift (core func $i "extract-for-crawl") (memory (core memory $i "memory")) (realloc (core func $i "realloc"))))
   (func (export "validate-html") (param "html" string) (result $report)
     (canon lift (core func $i "validate-html") (memory (core memory $i "memory")) (realloc (core func $i "realloc"))))
   (func (export "health-check") (result bool) (canon lift (core func $i "health-check")))

@@ -1,5 +1,6 @@
 //! The dispatcher's subcommands, one module each.
 
+mod crawl;
 mod dlq;
 mod enqueue;
 mod serve;
@@ -13,6 +14,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use riptide_dispatcher::broker::Broker;
 use riptide_dispatcher::config::DispatcherConfig;
+use riptide_dispatcher::crawls::Crawls;
 use riptide_dispatcher::jobs::Jobs;
 
 /// RipTide dispatcher.
@@ -35,6 +37,9 @@ enum Command {
         /// The job id.
         id: String,
     },
+    /// Site crawls: start, status, cancel, list.
+    #[command(subcommand)]
+    Crawl(crawl::CrawlCommand),
     /// Inspect, replay or purge the dead-letter queue.
     #[command(subcommand)]
     Dlq(dlq::DlqCommand),
@@ -53,6 +58,7 @@ pub struct Connections {
     pub config: DispatcherConfig,
     pub broker: Arc<Broker>,
     pub jobs: Arc<Jobs>,
+    pub crawls: Arc<Crawls>,
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -61,16 +67,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("connecting to Redis at {}", config.redis.url))?;
     let broker = Arc::new(Broker::new(&config.broker));
+    let crawls = Crawls::connect(&config.redis, &config.broker.namespace)
+        .await
+        .with_context(|| format!("connecting to Redis at {}", config.redis.url))?;
     let ctx = Connections {
         config,
         broker,
         jobs: Arc::new(jobs),
+        crawls: Arc::new(crawls),
     };
     let broker = ctx.broker.clone();
     let outcome = match cli.command {
         Command::Enqueue(args) => enqueue::run(&ctx, args).await,
         Command::Status { id } => status::run(&ctx, &id).await,
         Command::Dlq(command) => dlq::run(&ctx, command).await,
+        Command::Crawl(command) => crawl::run(&ctx, command).await,
         Command::Stats(args) => stats::run(&ctx, args).await,
         Command::Serve => serve::run(ctx).await,
         Command::MigrateQueues => migrate_queues(&ctx).await,

@@ -8,7 +8,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use super::Connections;
 
 pub async fn run(ctx: Connections) -> anyhow::Result<()> {
-    let app = api::router(ctx.broker.clone(), ctx.jobs.clone())?;
+    let app = api::router(ctx.broker.clone(), ctx.jobs.clone(), ctx.crawls.clone())?;
     let listen = &ctx.config.listen;
     let listener = tokio::net::TcpListener::bind(listen)
         .await

@@ -1,7 +1,7 @@
 //! The explicit type boundary: the bindgen types of the WIT contract never leave the
 //! sandbox module; the rest of the worker sees only the extractor library's own types.
 
-use riptide_extractor::{ExtractError, ExtractedDoc, ExtractionMode, ExtractionStats};
+use riptide_extractor::{ExtractError, ExtractedDoc, ExtractionMode, ExtractionStats, PageLinks};
 
 use super::bindings as wit;
 
@@ -40,6 +40,15 @@ pub fn stats_from_wit(stats: wit::ExtractionStats) -> ExtractionStats {
         node_count: stats.node_count,
         max_depth: stats.max_depth,
         flattened_nodes: stats.flattened_nodes,
+    }
+}
+
+pub fn links_from_wit(links: wit::PageLinks) -> PageLinks {
+    PageLinks {
+        follow: links.follow,
+        canonical: links.canonical,
+        nofollow: links.nofollow,
+        noindex: links.noindex,
     }
 }
 

@@ -20,7 +20,7 @@ mod limiter;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use riptide_extractor::{ExtractError, ExtractedDoc, ExtractionMode, ExtractionStats};
+use riptide_extractor::{ExtractError, ExtractedDoc, ExtractionMode, ExtractionStats, PageLinks};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store, Trap};
 
@@ -178,8 +178,21 @@ pub struct Run<R> {
     pub stats: RunStats,
 }
 
+impl<R> Run<R> {
+    /// The same run with its return value transformed.
+    pub fn map<S>(self, f: impl FnOnce(R) -> S) -> Run<S> {
+        Run {
+            result: f(self.result),
+            stats: self.stats,
+        }
+    }
+}
+
 /// The extractor's own answer for one page.
 pub type PageResult = Result<(ExtractedDoc, ExtractionStats), ExtractError>;
+
+/// The extractor's answer for one page of a crawl: also the links to follow.
+pub type CrawlPageResult = Result<(ExtractedDoc, ExtractionStats, PageLinks), ExtractError>;
 
 /// A loaded, ready-to-run extractor component.
 pub struct Sandbox {
@@ -287,6 +300,32 @@ impl Sandbox {
                             (
                                 convert::content_from_wit(content),
                                 convert::stats_from_wit(stats),
+                            )
+                        })
+                        .map_err(convert::error_from_wit)
+                })
+        })
+    }
+
+    /// Extracts one page of a crawl in a fresh instance: also the links it offers.
+    pub fn extract_for_crawl(
+        &self,
+        html: &str,
+        url: &str,
+        mode: &ExtractionMode,
+    ) -> Result<Run<CrawlPageResult>, SandboxError> {
+        let fuel = self.config.fuel_for(html.len());
+        let wit_mode = convert::mode_to_wit(mode);
+        self.run(fuel, |extractor, store| {
+            extractor
+                .call_extract_for_crawl(store, html, url, &wit_mode)
+                .map(|result| {
+                    result
+                        .map(|(content, stats, links)| {
+                            (
+                                convert::content_from_wit(content),
+                                convert::stats_from_wit(stats),
+                                convert::links_from_wit(links),
                             )
                         })
                         .map_err(convert::error_from_wit)
