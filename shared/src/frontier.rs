@@ -3,8 +3,10 @@
 //! each discovered link ends in exactly one counted state (`out-of-scope`, `too-deep`,
 //! `duplicate`, `cancelled`, `over-budget`, or admitted), and an admitted link's job joins
 //! the deferred set in the same step, from which every worker's promoter publishes it: a
-//! worker that dies after admitting loses nothing. Dedup is exact on 16-byte BLAKE3 digests
-//! of canonical URLs (a collision needs about 2^64 URLs), kept in a Redis set.
+//! worker that dies after admitting loses nothing. Dedup is on 13-byte (104-bit) BLAKE3
+//! digests of canonical URLs in a Redis set: 55.7 bytes per URL at 100,000 URLs (16-byte
+//! digests take 71.7: a jemalloc size class), and the chance that a crawl of a million URLs
+//! mistakes a new URL for a seen one is about 10^-19.
 
 use std::collections::BTreeMap;
 
@@ -147,11 +149,14 @@ pub async fn discover(
     invocation.invoke_async(&mut conn).await
 }
 
-/// The 16-byte digest a crawl deduplicates a canonical URL on.
-pub fn digest(url: &Url) -> [u8; 16] {
+/// Bytes of a URL digest (see the module doc for the size and the odds).
+pub const DIGEST_BYTES: usize = 13;
+
+/// The digest a crawl deduplicates a canonical URL on.
+pub fn digest(url: &Url) -> [u8; DIGEST_BYTES] {
     let hash = blake3::hash(url.as_str().as_bytes());
-    let mut digest = [0; 16];
-    digest.copy_from_slice(&hash.as_bytes()[..16]);
+    let mut digest = [0; DIGEST_BYTES];
+    digest.copy_from_slice(&hash.as_bytes()[..DIGEST_BYTES]);
     digest
 }
 

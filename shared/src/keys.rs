@@ -62,7 +62,8 @@ pub fn crawl(id: &str) -> String {
     format!("riptide:crawl:{{{id}}}")
 }
 
-/// Set of the canonical URLs a crawl has admitted or queued, as 16-byte BLAKE3 digests.
+/// Set of the canonical URLs a crawl has admitted or met in scope, as 13-byte BLAKE3
+/// digests (`frontier::digest`).
 pub fn crawl_seen(id: &str) -> String {
     format!("riptide:crawl:{{{id}}}:seen")
 }

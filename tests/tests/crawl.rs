@@ -1,6 +1,7 @@
 //! Crawls end to end, against real RabbitMQ and Redis, two workers and sites of their own
 //! on loopback addresses: the fetched set is exactly the expected one (duplicates, tracking
-//! parameters and fragments collapsed, nofollow honoured, robots.txt obeyed, a crawler
+//! parameters and fragments collapsed, nofollow honoured (link, robots meta and
+//! X-Robots-Tag), robots.txt obeyed, a crawler
 //! trap cut by depth, off-scope links counted and not followed), every discovered link ends
 //! in one counted state, and the crawl completes once with its completion published.
 
@@ -68,6 +69,7 @@ async fn a_crawl_fetches_exactly_its_pages_and_accounts_for_every_link() {
         "/b#comments",
         "/cal/1",
         "/private/secret",
+        "/header-nofollow",
         off_scope.as_str(),
     ];
     let site = TestSite::start(
@@ -94,6 +96,11 @@ async fn a_crawl_fetches_exactly_its_pages_and_accounts_for_every_link() {
                 b
             }),
             ("/c", page("C", &["/d"])),
+            (
+                "/header-nofollow",
+                page("Header", &["/never-three"]).header("x-robots-tag", "noarchive, nofollow"),
+            ),
+            ("/never-three", page("Never three", &[])),
             ("/a/deep", page("Deep", &[])),
             ("/cal/1", page("Calendar 1", &["/cal/2"])),
             ("/cal/2", page("Calendar 2", &["/cal/3"])),
@@ -126,6 +133,7 @@ async fn a_crawl_fetches_exactly_its_pages_and_accounts_for_every_link() {
         "/c",
         "/a/deep",
         "/cal/2",
+        "/header-nofollow",
     ]
     .iter()
     .map(|p| p.to_string())
@@ -140,7 +148,7 @@ async fn a_crawl_fetches_exactly_its_pages_and_accounts_for_every_link() {
     assert_eq!(status.state, "completed");
     assert_eq!(status.pending, 0);
     let count = |reason: &str| status.terminal.get(reason).copied().unwrap_or_default();
-    assert_eq!(count("done"), 7, "{status:?}");
+    assert_eq!(count("done"), 8, "{status:?}");
     assert_eq!(count("robots-disallowed"), 1, "{status:?}");
     assert_eq!(count("out-of-scope"), 1, "{status:?}");
     assert_eq!(count("too-deep"), 2, "{status:?}");
@@ -155,7 +163,7 @@ async fn a_crawl_fetches_exactly_its_pages_and_accounts_for_every_link() {
         total, status.discovered,
         "every discovered link ends once: {status:?}"
     );
-    assert_eq!(crawls.pages(&id, 0, 100).await.unwrap().len(), 7);
+    assert_eq!(crawls.pages(&id, 0, 100).await.unwrap().len(), 8);
 
     a.stop().await;
     b.stop().await;
@@ -308,4 +316,77 @@ async fn cancel_stops_a_crawl_within_two_seconds() {
         .sum();
     assert_eq!(total, status.discovered, "{status:?}");
     worker.stop().await;
+}
+
+#[tokio::test]
+async fn dedup_costs_at_most_64_bytes_per_url_at_100_000_urls() {
+    use riptide_shared::crawl::CrawlSpec;
+    use riptide_shared::frontier::{self, Discovered};
+    let ns = namespace("dedup-bytes");
+    let redis = RedisSettings::default().connect().await.unwrap();
+    let spec = CrawlSpec {
+        id: ns.clone(),
+        seeds: vec!["https://example.com/".into()],
+        max_depth: 2,
+        // Nothing is admitted: only the dedup set grows.
+        max_pages: 0,
+        scope: Scope::Host,
+        allow: Vec::new(),
+        deny: Vec::new(),
+        mode: "article".into(),
+        selectors: Vec::new(),
+        created_at_ms: 0,
+    };
+    frontier::create(&redis, &spec).await.unwrap();
+    const URLS: usize = 100_000;
+    for batch in 0..URLS / 1_000 {
+        let links = (0..1_000)
+            .map(|n| {
+                let url = riptide_shared::crawl::canonicalize(&format!(
+                    "https://site{}.example/section/{}/page-{}?id={}",
+                    n % 20,
+                    batch,
+                    n,
+                    batch * 1_000 + n
+                ))
+                .unwrap();
+                Discovered::Candidate {
+                    url,
+                    job: Vec::new(),
+                }
+            })
+            .collect();
+        frontier::discover(&redis, &spec, &ns, links).await.unwrap();
+    }
+    let mut conn = redis.clone();
+    let bytes: u64 = redis::cmd("MEMORY")
+        .arg("USAGE")
+        .arg(riptide_shared::keys::crawl_seen(&ns))
+        .arg("SAMPLES")
+        .arg(0)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let status = crawls_status(&redis, &ns).await;
+    assert_eq!(status.discovered, URLS as u64);
+    assert_eq!(status.terminal["over-budget"], URLS as u64, "{status:?}");
+    let per_url = bytes as f64 / URLS as f64;
+    eprintln!("dedup: {per_url:.1} bytes per URL at {URLS} URLs");
+    assert!(per_url <= 64.0, "{per_url:.1} bytes per URL");
+    redis::cmd("DEL")
+        .arg(riptide_shared::keys::crawl_seen(&ns))
+        .arg(riptide_shared::keys::crawl(&ns))
+        .query_async::<()>(&mut conn)
+        .await
+        .unwrap();
+}
+
+async fn crawls_status(
+    redis: &redis::aio::ConnectionManager,
+    id: &str,
+) -> riptide_shared::frontier::CrawlStatus {
+    riptide_shared::frontier::status(redis, id)
+        .await
+        .unwrap()
+        .unwrap()
 }

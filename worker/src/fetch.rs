@@ -86,6 +86,8 @@ pub struct Page {
     /// The URL after redirects: links resolve against it.
     pub url: String,
     pub html: String,
+    /// The answer's `X-Robots-Tag` says `nofollow` (or `none`): its links are not followed.
+    pub nofollow: bool,
 }
 
 pub struct Fetcher {
@@ -148,9 +150,19 @@ impl Fetcher {
                 )));
             }
         }
+        let nofollow = response
+            .headers
+            .get_all("x-robots-tag")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|d| d.trim().to_ascii_lowercase())
+            // `botname: nofollow` applies to that bot only: kept when it names nobody.
+            .any(|d| d == "nofollow" || d == "none");
         Ok(Page {
             html: decode(&response.body, response.content_type.as_deref()),
             url: response.url,
+            nofollow,
         })
     }
 

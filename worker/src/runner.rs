@@ -48,11 +48,11 @@ impl Runner {
         let mode = job
             .extraction_mode()
             .map_err(|e| Failure::permanent(DeadReason::InvalidJob, e.to_string()))?;
-        let (url, html) = match job.kind {
-            JobKind::Html => (job.url.clone(), job.html.clone().unwrap_or_default()),
+        let (url, html, nofollow) = match job.kind {
+            JobKind::Html => (job.url.clone(), job.html.clone().unwrap_or_default(), false),
             JobKind::Url => {
                 let page = self.fetch_politely(job).await?;
-                (page.url, page.html)
+                (page.url, page.html, page.nofollow)
             }
         };
         let slot = self.slots.clone().acquire_owned().await.map_err(|_| {
@@ -72,7 +72,13 @@ impl Runner {
                 format!("extraction task failed: {e}"),
             )
         })?;
-        let links = extraction.links;
+        let links = extraction.links.map(|mut links| {
+            if nofollow {
+                links.follow.clear();
+                links.nofollow = true;
+            }
+            links
+        });
         match extraction.result {
             Ok(content) => Ok(Ran {
                 links,
