@@ -9,8 +9,8 @@
 //!
 //! No worker slot waits for a host. A job whose host is not free is *deferred*: put in a
 //! Redis sorted set scored by the time it may run (each deferral reserves the host's next
-//! free slot, so a backlog of one host spreads out instead of bouncing), and its delivery
-//! is acked. A [`Promoter`] in every worker publishes deferred jobs back to the jobs queue
+//! free slot, so a backlog of one host spreads out instead of bouncing; a job that missed
+//! its slot by a hair just waits that long), and its delivery is acked. A [`Promoter`] in every worker publishes deferred jobs back to the jobs queue
 //! when their time comes; a promoter that dies between claiming and publishing leaves a
 //! claim that expires and is promoted again. The jobs queue, which KEDA scales on, thus
 //! only holds work that is ready to fetch.
@@ -62,6 +62,9 @@ const CLAIM: Duration = Duration::from_secs(30);
 const PROMOTE_EVERY: Duration = Duration::from_millis(25);
 /// Deferred jobs published per promoter round, at most.
 const PROMOTE_BATCH: usize = 200;
+/// A host that frees within this is a near miss: the job waits that long and keeps its
+/// turn instead of queueing behind the host's reserved slots (two promoter rounds).
+const NEAR_MISS: Duration = Duration::from_millis(50);
 
 /// The answer to "may I fetch from this host now?"
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,13 +148,20 @@ return penalty
     )
 });
 
-/// KEYS: host hash, deferred set. ARGV: job bytes, wait ms, delay ms. Reserves the host's
-/// next free slot for the job; returns when it may run.
+/// KEYS: host hash, deferred set. ARGV: job bytes, wait ms, delay ms, near-miss ms.
+/// Reserves the host's next free slot for the job, unless the host frees within the
+/// near-miss margin: then the job only waits that long and keeps its turn (it most likely
+/// arrived a hair early for the slot reserved for it). Returns when it may run.
 static DEFER: LazyLock<Script> = LazyLock::new(|| {
     script_on_redis_clock(
         r#"
+local wait = tonumber(ARGV[2])
+if wait <= tonumber(ARGV[4]) then
+  redis.call('ZADD', KEYS[2], now + wait, ARGV[1])
+  return wait
+end
 local reserved = tonumber(redis.call('HGET', KEYS[1], 'reserved_ms') or '0')
-local ready = math.max(now + tonumber(ARGV[2]), reserved + tonumber(ARGV[3]))
+local ready = math.max(now + wait, reserved + tonumber(ARGV[3]))
 redis.call('HSET', KEYS[1], 'reserved_ms', ready)
 redis.call('PEXPIRE', KEYS[1], 86400000)
 redis.call('ZADD', KEYS[2], ready, ARGV[1])
@@ -241,8 +251,8 @@ impl Politeness {
             .map(|_| ())
     }
 
-    /// Puts a job aside until its host's next free slot (at least `wait` from now); returns
-    /// how long until then.
+    /// Puts a job aside until its host's next free slot (at least `wait` from now), or for
+    /// just `wait` on a near miss; returns how long until then.
     pub async fn defer(
         &self,
         namespace: &str,
@@ -258,6 +268,7 @@ impl Politeness {
             .arg(job)
             .arg(millis(wait))
             .arg(millis(delay))
+            .arg(millis(NEAR_MISS))
             .invoke_async(&mut conn)
             .await?;
         Ok(Duration::from_millis(until.max(0) as u64))
