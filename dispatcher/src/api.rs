@@ -5,12 +5,14 @@
 //!   "priority": 0, "metadata": {...}}]}` → 202 with one `{id, url, duplicate}` per job
 //! - `GET /v1/jobs/{id}` → the job's status and result, 404 when unknown
 //! - `POST /v1/crawls` with `{"seeds": [...], "max_depth": 2, "max_pages": 1000, "scope":
-//!   "host", "allow": [...], "deny": [...], "mode": "article", "selectors": [...]}` → 202
+//!   "host", "allow": [...], "deny": [...], "sitemaps": false, "mode": "article", "selectors":
+//!   [...]}` → 202
 //!   with the crawl's spec (its `id`)
 //! - `GET /v1/crawls/{id}` → the crawl's state and counts, 404 when unknown
 //! - `DELETE /v1/crawls/{id}` → cancels it; 409 when it is not running
 //! - `GET /v1/crawls/{id}/pages?offset=0&limit=100` → its done pages with their results
-//! - `GET /metrics` → queue depths and jobs by status, refreshed at each scrape
+//! - `GET /metrics` → queue depths, jobs by status and crawls by state, refreshed at each
+//!   scrape
 //! - `GET /healthz` → 200 while the process runs
 //! - `GET /readyz` → 200 when RabbitMQ and Redis answer, else 503 naming what does not
 
@@ -25,6 +27,7 @@ use axum::{Json, Router};
 use prometheus::{Encoder, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 use riptide_extractor::ExtractionMode;
 use riptide_shared::crawl::{CrawlError, Scope, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAGES};
+use riptide_shared::frontier;
 use riptide_shared::job::{Job, JobKind};
 use riptide_shared::metrics as names;
 use serde::Deserialize;
@@ -70,6 +73,8 @@ struct CrawlBody {
     #[serde(default)]
     deny: Vec<String>,
     #[serde(default)]
+    sitemaps: bool,
+    #[serde(default)]
     mode: Option<String>,
     #[serde(default)]
     selectors: Vec<String>,
@@ -105,6 +110,7 @@ struct Api {
     registry: Registry,
     queue_depth: IntGaugeVec,
     by_status: IntGaugeVec,
+    crawls_by_state: IntGaugeVec,
     submitted: IntCounterVec,
     dependency_up: IntGaugeVec,
 }
@@ -124,6 +130,11 @@ pub fn router(
         Opts::new(names::JOBS_BY_STATUS, "Jobs that reached each status"),
         &["status"],
     )?;
+    let crawls_by_state =
+        IntGaugeVec::new(Opts::new(names::CRAWLS, "Crawls, by state"), &["state"])?;
+    for state in frontier::state::ALL {
+        crawls_by_state.with_label_values(&[state]);
+    }
     let submitted = IntCounterVec::new(
         Opts::new(names::JOBS_SUBMITTED_TOTAL, "Jobs submitted, by result"),
         &["result"],
@@ -140,6 +151,7 @@ pub fn router(
     }
     registry.register(Box::new(queue_depth.clone()))?;
     registry.register(Box::new(by_status.clone()))?;
+    registry.register(Box::new(crawls_by_state.clone()))?;
     registry.register(Box::new(submitted.clone()))?;
     registry.register(Box::new(dependency_up.clone()))?;
     let api = Arc::new(Api {
@@ -149,6 +161,7 @@ pub fn router(
         registry,
         queue_depth,
         by_status,
+        crawls_by_state,
         submitted,
         dependency_up,
     });
@@ -239,6 +252,7 @@ async fn start_crawl(State(api): State<Arc<Api>>, Json(body): Json<CrawlBody>) -
         scope: body.scope,
         allow: body.allow,
         deny: body.deny,
+        sitemaps: body.sitemaps,
         mode,
     };
     match api.crawls.start(request).await {
@@ -309,11 +323,24 @@ async fn metrics(State(api): State<Arc<Api>>) -> Response {
             false
         }
     };
-    let redis_up = match api.jobs.status_counts().await {
-        Ok(counts) => {
-            for (status, count) in counts {
+    let counts = match api.jobs.status_counts().await {
+        Ok(counts) => api
+            .crawls
+            .count_by_state()
+            .await
+            .map(|crawls| (counts, crawls)),
+        Err(e) => Err(e),
+    };
+    let redis_up = match counts {
+        Ok((jobs, crawls)) => {
+            for (status, count) in jobs {
                 api.by_status
                     .with_label_values(&[&status])
+                    .set(i64::try_from(count).unwrap_or(i64::MAX));
+            }
+            for (state, count) in crawls {
+                api.crawls_by_state
+                    .with_label_values(&[&state])
                     .set(i64::try_from(count).unwrap_or(i64::MAX));
             }
             true

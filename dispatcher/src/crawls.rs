@@ -2,6 +2,8 @@
 //! (`riptide_shared::frontier`), and its seeds enter its frontier like any discovered link,
 //! from where the workers' promoters publish them.
 
+use std::collections::BTreeMap;
+
 use redis::aio::ConnectionManager;
 use riptide_extractor::ExtractionMode;
 use riptide_shared::crawl::{canonicalize, CrawlError, CrawlSpec, ScopeRules};
@@ -17,6 +19,8 @@ pub struct CrawlRequest {
     pub scope: riptide_shared::crawl::Scope,
     pub allow: Vec<String>,
     pub deny: Vec<String>,
+    /// Also read the sitemaps the seeds' robots.txt lists.
+    pub sitemaps: bool,
     pub mode: ExtractionMode,
 }
 
@@ -50,6 +54,7 @@ impl Crawls {
             deny: request.deny,
             mode,
             selectors,
+            sitemaps: request.sitemaps,
             created_at_ms: now_ms(),
         };
         ScopeRules::new(&spec)?;
@@ -60,6 +65,7 @@ impl Crawls {
             job.crawl = Some(CrawlRef {
                 id: spec.id.clone(),
                 depth: 0,
+                sitemap: false,
             });
             seeds.push(Discovered::Candidate {
                 url,
@@ -67,7 +73,7 @@ impl Crawls {
             });
         }
         frontier::create(&self.redis, &spec).await?;
-        frontier::discover(&self.redis, &spec, &self.namespace, seeds).await?;
+        frontier::discover(&self.redis, &spec, &self.namespace, None, seeds).await?;
         Ok(spec)
     }
 
@@ -78,6 +84,11 @@ impl Crawls {
     /// Cancels a running crawl; false when it was not running.
     pub async fn cancel(&self, id: &str) -> redis::RedisResult<bool> {
         frontier::cancel(&self.redis, id).await
+    }
+
+    /// How many crawls are in each state.
+    pub async fn count_by_state(&self) -> redis::RedisResult<BTreeMap<String, u64>> {
+        frontier::count_by_state(&self.redis).await
     }
 
     pub async fn list(&self) -> redis::RedisResult<Vec<CrawlStatus>> {

@@ -89,6 +89,9 @@ pub struct CrawlSpec {
     pub mode: String,
     #[serde(default)]
     pub selectors: Vec<String>,
+    /// Also follow the sitemaps robots.txt lists for the seeds' sites.
+    #[serde(default)]
+    pub sitemaps: bool,
     pub created_at_ms: u64,
 }
 
@@ -219,6 +222,7 @@ mod tests {
             deny: Vec::new(),
             mode: "article".into(),
             selectors: Vec::new(),
+            sitemaps: false,
             created_at_ms: 0,
         }
     }

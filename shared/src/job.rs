@@ -55,6 +55,9 @@ pub struct CrawlRef {
     pub id: String,
     /// Links followed from a seed to reach this page (a seed is 0).
     pub depth: u32,
+    /// The URL is a sitemap listing the crawl's pages (crawls with `sitemaps`), not a page.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sitemap: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -68,6 +68,18 @@ pub fn crawl_seen(id: &str) -> String {
     format!("riptide:crawl:{{{id}}}:seen")
 }
 
+/// Set of the digests of the crawl's pages whose links were admitted: a page run again
+/// (its worker died before acking) does not discover its links twice.
+pub fn crawl_followed(id: &str) -> String {
+    format!("riptide:crawl:{{{id}}}:followed")
+}
+
+/// Set of the hosts of the crawl's admitted pages, for `crawl status` to show which of
+/// them are throttled.
+pub fn crawl_hosts(id: &str) -> String {
+    format!("riptide:crawl:{{{id}}}:hosts")
+}
+
 /// List of the ids of a crawl's done pages, in the order they finished.
 pub fn crawl_pages(id: &str) -> String {
     format!("riptide:crawl:{{{id}}}:pages")

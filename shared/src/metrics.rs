@@ -42,6 +42,17 @@ pub const ROBOTS_CHECKS_TOTAL: &str = "riptide_robots_checks_total";
 /// robots.txt policies looked up, by `source` (`cache`: the fleet's Redis cache, `fetched`:
 /// this worker fetched robots.txt for the fleet).
 pub const ROBOTS_LOOKUPS_TOTAL: &str = "riptide_robots_lookups_total";
+/// Seconds a job was put aside because its host was not free (politeness), per deferral.
+pub const POLITENESS_WAIT_SECONDS: &str = "riptide_politeness_wait_seconds";
+/// Links crawl pages offered, by `reason`: `admitted`, or the terminal reason of a link
+/// not fetched (`out-of-scope`, `too-deep`, `duplicate`, `over-budget`, `cancelled`).
+pub const CRAWL_LINKS_TOTAL: &str = "riptide_crawl_links_total";
+/// Crawl pages settled for good, by `reason` (`done`, `dead:<reason>`, `robots-disallowed`,
+/// `crawl-delay-too-long`, `cancelled`).
+pub const CRAWL_PAGES_TOTAL: &str = "riptide_crawl_pages_total";
+/// Crawls known to Redis, by `state` (`running`, `completed`, `cancelled`; exported by the
+/// dispatcher).
+pub const CRAWLS: &str = "riptide_crawls";
 /// Messages waiting in each queue, by `queue` (exported by the dispatcher).
 pub const QUEUE_DEPTH: &str = "riptide_queue_depth";
 /// Jobs submitted through the dispatcher, by `result` (`queued`, `duplicate`, `error`).

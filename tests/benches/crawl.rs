@@ -68,6 +68,7 @@ async fn main() {
             scope: Scope::Host,
             allow: Vec::new(),
             deny: Vec::new(),
+            sitemaps: false,
             mode: ExtractionMode::Article,
         })
         .await

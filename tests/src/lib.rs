@@ -254,7 +254,8 @@ async fn flaky(State(site): State<Site>, Path((n, key)): Path<(u32, String)>) ->
 
 /// A site of its own on a loopback address (127.0.0.2, 127.0.0.3, ... stand for different
 /// hosts): fixed answers by path (and query), 404 for anything else, every request recorded
-/// with the time it arrived.
+/// with the time it arrived. `{origin}` in an answer's body stands for the site's own
+/// `http://address:port`, which is known only once it listens.
 pub struct TestSite {
     pub addr: SocketAddr,
     requests: Arc<Mutex<Vec<(String, std::time::Instant)>>>,
@@ -295,6 +296,13 @@ impl Answer {
         }
     }
 
+    pub fn xml(body: impl Into<String>) -> Self {
+        Self {
+            content_type: "application/xml",
+            ..Self::text(200, body)
+        }
+    }
+
     pub fn slow(mut self, latency: Duration) -> Self {
         self.latency = latency;
         self
@@ -316,12 +324,18 @@ impl TestSite {
         );
         let requests = Arc::new(Mutex::new(Vec::new()));
         let in_flight = Arc::new(Mutex::new((0, 0)));
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from((ip, 0)))
+            .await
+            .unwrap_or_else(|e| panic!("binding {ip:?}: {e}"));
+        let addr = listener.local_addr().unwrap();
+        let origin = Arc::new(format!("http://{addr}"));
         let recorded = requests.clone();
         let counted = in_flight.clone();
         let app = Router::new().fallback(move |uri: axum::http::Uri| {
             let answers = answers.clone();
             let recorded = recorded.clone();
             let counted = counted.clone();
+            let origin = origin.clone();
             async move {
                 let path = uri
                     .path_and_query()
@@ -341,7 +355,7 @@ impl TestSite {
                         let mut response = (
                             StatusCode::from_u16(answer.status).unwrap(),
                             [(header::CONTENT_TYPE, answer.content_type)],
-                            answer.body.clone(),
+                            answer.body.replace("{origin}", &origin),
                         )
                             .into_response();
                         for (name, value) in &answer.headers {
@@ -355,10 +369,6 @@ impl TestSite {
                 response
             }
         });
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from((ip, 0)))
-            .await
-            .unwrap_or_else(|e| panic!("binding {ip:?}: {e}"));
-        let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await });
         Self {
             addr,

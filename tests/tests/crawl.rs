@@ -35,11 +35,20 @@ async fn crawl_from(crawls: &Crawls, seed: String, max_depth: u32) -> String {
             scope: Scope::Host,
             allow: Vec::new(),
             deny: Vec::new(),
+            sitemaps: false,
             mode: ExtractionMode::Article,
         })
         .await
         .unwrap()
         .id
+}
+
+async fn serve(ip: u8, pages: &[(String, Answer)]) -> TestSite {
+    TestSite::start(
+        [127, 0, 0, ip],
+        pages.iter().map(|(p, a)| (p.as_str(), a.clone())).collect(),
+    )
+    .await
 }
 
 async fn wait_for_end(crawls: &Crawls, id: &str) -> CrawlStatus {
@@ -165,6 +174,201 @@ async fn a_crawl_fetches_exactly_its_pages_and_accounts_for_every_link() {
     );
     assert_eq!(crawls.pages(&id, 0, 100).await.unwrap().len(), 8);
 
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sitemaps_from_robots_txt_add_the_pages_they_list() {
+    let ns = namespace("crawl-sitemaps");
+    let urlset = |paths: &[&str]| {
+        let urls: String = paths
+            .iter()
+            .map(|p| format!("<url><loc>{{origin}}{p}</loc><lastmod>2026-11-01</lastmod></url>"))
+            .collect();
+        Answer::xml(format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>"#
+        ))
+    };
+    let answers = |ip: u8| async move {
+        TestSite::start(
+            [127, 0, 0, ip],
+            vec![
+                (
+                    "/robots.txt",
+                    Answer::text(
+                        200,
+                        "User-agent: *\nDisallow: /private\nSitemap: {origin}/sitemap-index.xml\n",
+                    ),
+                ),
+                (
+                    "/sitemap-index.xml",
+                    Answer::xml(
+                        r#"<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>{origin}/sitemap-pages.xml</loc></sitemap></sitemapindex>"#,
+                    ),
+                ),
+                (
+                    "/sitemap-pages.xml",
+                    urlset(&["/orphan-1", "/orphan-2?utm_source=x", "/", "/private/hidden"]),
+                ),
+                ("/", page("Home", &["/linked"])),
+                ("/linked", page("Linked", &[])),
+                ("/orphan-1", page("Orphan 1", &["/deeper"])),
+                ("/orphan-2", page("Orphan 2", &[])),
+                ("/deeper", page("Deeper", &[])),
+                ("/private/hidden", page("Hidden", &[])),
+            ],
+        )
+        .await
+    };
+    let with = answers(14).await;
+    let without = answers(15).await;
+    let worker = InProcessWorker::start(worker_config(&ns));
+    let crawls = Crawls::connect(&RedisSettings::default(), &ns)
+        .await
+        .unwrap();
+    let start = |site: &TestSite, sitemaps: bool| CrawlRequest {
+        seeds: vec![site.url("/")],
+        max_depth: 1,
+        max_pages: 100,
+        scope: Scope::Host,
+        allow: Vec::new(),
+        deny: Vec::new(),
+        sitemaps,
+        mode: ExtractionMode::Article,
+    };
+    let id = crawls.start(start(&with, true)).await.unwrap().id;
+    let plain = crawls.start(start(&without, false)).await.unwrap().id;
+    let status = wait_for_end(&crawls, &id).await;
+    let plain_status = wait_for_end(&crawls, &plain).await;
+
+    let fetched = |site: &TestSite| -> BTreeSet<String> {
+        site.requests().into_iter().map(|(p, _)| p).collect()
+    };
+    let expected: BTreeSet<String> = [
+        "/robots.txt",
+        "/",
+        "/linked",
+        "/sitemap-index.xml",
+        "/sitemap-pages.xml",
+        "/orphan-1",
+        "/orphan-2",
+    ]
+    .iter()
+    .map(|p| p.to_string())
+    .collect();
+    assert_eq!(fetched(&with), expected, "{status:?}");
+    assert_eq!(with.requests().len(), expected.len(), "each URL once");
+    let count = |status: &CrawlStatus, reason: &str| {
+        status.terminal.get(reason).copied().unwrap_or_default()
+    };
+    assert_eq!(status.state, "completed");
+    assert_eq!(count(&status, "done"), 6, "{status:?}");
+    assert_eq!(count(&status, "robots-disallowed"), 1, "{status:?}");
+    assert_eq!(count(&status, "too-deep"), 1, "{status:?}");
+    assert_eq!(count(&status, "duplicate"), 1, "{status:?}");
+    let total: u64 = status.terminal.values().sum();
+    assert_eq!(total, status.discovered, "{status:?}");
+
+    let plain_expected: BTreeSet<String> = ["/robots.txt", "/", "/linked"]
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(fetched(&without), plain_expected, "{plain_status:?}");
+    assert_eq!(count(&plain_status, "done"), 2, "{plain_status:?}");
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_host_paces_itself_while_fast_hosts_finish_and_status_says_why() {
+    let ns = namespace("crawl-slow-host");
+    let mut slow_pages = vec![
+        (
+            "/robots.txt".to_string(),
+            Answer::text(200, "User-agent: *\nCrawl-delay: 2\n"),
+        ),
+        ("/".to_string(), page("Slow home", &["/s1", "/s2", "/s3"])),
+    ];
+    for n in 1..=3 {
+        slow_pages.push((format!("/s{n}"), page(&format!("Slow {n}"), &[])));
+    }
+    let fast_links: Vec<String> = (1..10).map(|n| format!("/f{n}")).collect();
+    let fast_links: Vec<&str> = fast_links.iter().map(String::as_str).collect();
+    let mut fast_pages = vec![("/".to_string(), page("Fast home", &fast_links))];
+    for n in 1..10 {
+        fast_pages.push((format!("/f{n}"), page(&format!("Fast {n}"), &[])));
+    }
+    let slow = serve(40, &slow_pages).await;
+    let fast = [serve(41, &fast_pages).await, serve(42, &fast_pages).await];
+    let a = InProcessWorker::start(worker_config(&ns));
+    let mut second = worker_config(&ns);
+    second.worker.id = format!("{ns}-second");
+    let b = InProcessWorker::start(second);
+    let crawls = Crawls::connect(&RedisSettings::default(), &ns)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let id = crawls
+        .start(CrawlRequest {
+            seeds: vec![slow.url("/"), fast[0].url("/"), fast[1].url("/")],
+            max_depth: 2,
+            max_pages: 100,
+            scope: Scope::Host,
+            allow: Vec::new(),
+            deny: Vec::new(),
+            sitemaps: false,
+            mode: ExtractionMode::Article,
+        })
+        .await
+        .unwrap()
+        .id;
+    let mut seen_throttled = Vec::new();
+    let status = loop {
+        let status = crawls.status(&id).await.unwrap().unwrap();
+        if status.state != "running" {
+            break status;
+        }
+        seen_throttled.extend(status.throttled.clone());
+        assert!(started.elapsed() < Duration::from_secs(120), "{status:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+
+    let last = |site: &TestSite| {
+        site.requests()
+            .into_iter()
+            .map(|(_, at)| at - started)
+            .max()
+            .unwrap()
+    };
+    for site in &fast {
+        assert_eq!(site.requests().len(), 11, "robots.txt and 10 pages");
+        assert!(
+            last(site) < Duration::from_secs(4),
+            "a fast host waited for the slow one: {:?}",
+            last(site)
+        );
+    }
+    assert!(last(&slow) >= Duration::from_secs(6), "{:?}", last(&slow));
+    assert!(
+        slow.gaps()
+            .iter()
+            .skip(1)
+            .all(|gap| *gap + Duration::from_millis(10) >= Duration::from_secs(2)),
+        "{:?}",
+        slow.gaps()
+    );
+    assert_eq!(status.terminal["done"], 24, "{status:?}");
+    let slow_host = slow.addr.to_string();
+    assert!(
+        seen_throttled.iter().any(|t| t.host == slow_host
+            && t.reason == "robots.txt Crawl-delay 2 s"
+            && t.delay_ms == 2_000),
+        "{seen_throttled:?}"
+    );
+    assert!(
+        seen_throttled.iter().all(|t| t.host == slow_host),
+        "only the slow host is throttled: {seen_throttled:?}"
+    );
     a.stop().await;
     b.stop().await;
 }
@@ -335,6 +539,7 @@ async fn dedup_costs_at_most_64_bytes_per_url_at_100_000_urls() {
         deny: Vec::new(),
         mode: "article".into(),
         selectors: Vec::new(),
+        sitemaps: false,
         created_at_ms: 0,
     };
     frontier::create(&redis, &spec).await.unwrap();
@@ -356,17 +561,27 @@ async fn dedup_costs_at_most_64_bytes_per_url_at_100_000_urls() {
                 }
             })
             .collect();
-        frontier::discover(&redis, &spec, &ns, links).await.unwrap();
+        // Each batch is the links of one page.
+        let page = url::Url::parse(&format!("https://site0.example/index-{batch}")).unwrap();
+        frontier::discover(&redis, &spec, &ns, Some(&page), links)
+            .await
+            .unwrap();
     }
     let mut conn = redis.clone();
-    let bytes: u64 = redis::cmd("MEMORY")
-        .arg("USAGE")
-        .arg(riptide_shared::keys::crawl_seen(&ns))
-        .arg("SAMPLES")
-        .arg(0)
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let mut bytes = 0;
+    for key in [
+        riptide_shared::keys::crawl_seen(&ns),
+        riptide_shared::keys::crawl_followed(&ns),
+    ] {
+        bytes += redis::cmd("MEMORY")
+            .arg("USAGE")
+            .arg(key)
+            .arg("SAMPLES")
+            .arg(0)
+            .query_async::<u64>(&mut conn)
+            .await
+            .unwrap();
+    }
     let status = crawls_status(&redis, &ns).await;
     assert_eq!(status.discovered, URLS as u64);
     assert_eq!(status.terminal["over-budget"], URLS as u64, "{status:?}");
@@ -375,6 +590,7 @@ async fn dedup_costs_at_most_64_bytes_per_url_at_100_000_urls() {
     assert!(per_url <= 64.0, "{per_url:.1} bytes per URL");
     redis::cmd("DEL")
         .arg(riptide_shared::keys::crawl_seen(&ns))
+        .arg(riptide_shared::keys::crawl_followed(&ns))
         .arg(riptide_shared::keys::crawl(&ns))
         .query_async::<()>(&mut conn)
         .await

@@ -199,6 +199,7 @@ async fn the_gate_spaces_starts_bounds_concurrency_and_reserves_slots() {
             max_concurrency: 2,
             ..PolitenessConfig::default()
         },
+        Duration::from_secs(15),
     );
     let host = format!("{ns}.example:80");
     let delay = Duration::from_millis(300);

@@ -1,6 +1,7 @@
 //! Following a crawl's links: each link a crawl page offers is canonicalized, judged
 //! against the crawl's scope and depth, and handed to the crawl's frontier in Redis, which
-//! admits it (exactly once, within the page budget) and queues its job.
+//! admits it (exactly once, within the page budget) and queues its job. A seed's page also
+//! offers the sitemaps its site's robots.txt lists, read when the crawl asked for them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -8,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use redis::aio::ConnectionManager;
 use riptide_extractor::{ExtractionMode, PageLinks};
 use riptide_shared::crawl::{canonicalize, CrawlSpec, ScopeRules};
-use riptide_shared::frontier::{self, Discovered};
+use riptide_shared::frontier::{self, Admission, Discovered};
 use riptide_shared::job::{CrawlRef, Job, JobKind};
 
 /// Crawl specs compiled once per worker; a crawl's spec never changes.
@@ -22,6 +23,27 @@ pub struct Crawls {
 struct Compiled {
     spec: CrawlSpec,
     scope: ScopeRules,
+}
+
+/// What became of a page's links.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Followed {
+    pub out_of_scope: u64,
+    pub too_deep: u64,
+    /// What the crawl's frontier made of the rest.
+    pub admission: Admission,
+}
+
+impl Followed {
+    /// The counts by reason, for `riptide_crawl_links_total`.
+    pub fn by_reason(&self) -> impl Iterator<Item = (&'static str, u64)> {
+        [
+            ("out-of-scope", self.out_of_scope),
+            ("too-deep", self.too_deep),
+        ]
+        .into_iter()
+        .chain(self.admission.by_reason())
+    }
 }
 
 /// Why a crawl page's links could not be followed.
@@ -49,25 +71,34 @@ impl Crawls {
         Ok(state.as_deref() == Some(frontier::state::CANCELLED))
     }
 
-    /// Admits the links of `page` (a page of `crawl` fetched at its depth) into the crawl;
-    /// returns how many were new and within budget.
+    /// Admits the links of `page` (a page of `crawl` fetched at its depth) into the crawl,
+    /// and, for a crawl that reads sitemaps, the `sitemaps` it points at (at the page's own
+    /// depth: a sitemap is no link a visitor follows). Returns what became of them.
     pub async fn follow(
         &self,
         page: &Job,
         crawl: &CrawlRef,
         links: &PageLinks,
+        sitemaps: &[String],
         namespace: &str,
-    ) -> Result<u64, CrawlError> {
+    ) -> Result<Followed, CrawlError> {
         let compiled = self.compiled(&crawl.id).await?;
         let depth = crawl.depth.saturating_add(1);
-        let discovered: Vec<Discovered> = links
-            .follow
+        let mut followed = Followed::default();
+        let pages = links.follow.iter().map(|link| (link, depth, false));
+        let sitemaps = sitemaps
             .iter()
-            .filter_map(|link| canonicalize(link))
-            .map(|url| {
+            .filter(|_| compiled.spec.sitemaps)
+            .map(|link| (link, crawl.depth, true));
+        let discovered: Vec<Discovered> = pages
+            .chain(sitemaps)
+            .filter_map(|(link, depth, sitemap)| Some((canonicalize(link)?, depth, sitemap)))
+            .map(|(url, depth, sitemap)| {
                 if !compiled.scope.contains(&url) {
+                    followed.out_of_scope += 1;
                     Discovered::OutOfScope
                 } else if depth > compiled.spec.max_depth {
+                    followed.too_deep += 1;
                     Discovered::TooDeep
                 } else {
                     let mut job =
@@ -79,6 +110,7 @@ impl Crawls {
                     job.crawl = Some(CrawlRef {
                         id: crawl.id.clone(),
                         depth,
+                        sitemap,
                     });
                     Discovered::Candidate {
                         url,
@@ -87,7 +119,19 @@ impl Crawls {
                 }
             })
             .collect();
-        Ok(frontier::discover(&self.redis, &compiled.spec, namespace, discovered).await?)
+        let page_url = canonicalize(&page.url);
+        followed.admission = frontier::discover(
+            &self.redis,
+            &compiled.spec,
+            namespace,
+            page_url.as_ref(),
+            discovered,
+        )
+        .await?;
+        if followed.admission.repeated {
+            return Ok(Followed::default());
+        }
+        Ok(followed)
     }
 
     async fn compiled(&self, id: &str) -> Result<Arc<Compiled>, CrawlError> {

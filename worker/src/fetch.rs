@@ -123,23 +123,7 @@ impl Fetcher {
     /// Fetches an HTML page: a 2xx answer with an HTML (or plain text) body under the size
     /// cap, decoded to text.
     pub async fn fetch(&self, raw_url: &str) -> Result<Page, FetchError> {
-        let limit = BodyLimit::Refuse(self.config.max_bytes);
-        let response = self.get(raw_url, self.config.max_redirects, limit).await?;
-        let status = response.status;
-        if status == 429 || status == 503 {
-            return Err(FetchError::Throttled {
-                message: format!("HTTP {status} from {raw_url}"),
-                retry_after: retry_after(&response.headers),
-            });
-        }
-        if !(200..300).contains(&status) {
-            let message = format!("HTTP {status} from {raw_url}");
-            return Err(if status >= 500 || status == 408 {
-                FetchError::Transient(message)
-            } else {
-                FetchError::Permanent(message)
-            });
-        }
+        let response = self.fetch_document(raw_url).await?;
         if let Some(ct) = &response.content_type {
             if !(ct.starts_with("text/html")
                 || ct.starts_with("application/xhtml+xml")
@@ -166,9 +150,67 @@ impl Fetcher {
         })
     }
 
+    /// Fetches a sitemap: a 2xx answer with an XML, plain text or gzip body under the size
+    /// cap, as bytes.
+    pub async fn fetch_sitemap(&self, raw_url: &str) -> Result<Response, FetchError> {
+        let response = self.fetch_document(raw_url).await?;
+        if let Some(ct) = &response.content_type {
+            if !(ct.contains("xml") || ct.starts_with("text/plain") || ct.contains("gzip")) {
+                return Err(FetchError::Permanent(format!(
+                    "unsupported content type `{ct}`: not a sitemap"
+                )));
+            }
+        }
+        Ok(response)
+    }
+
+    /// A 2xx answer under the size cap; 429/503 is [`FetchError::Throttled`].
+    async fn fetch_document(&self, raw_url: &str) -> Result<Response, FetchError> {
+        let limit = BodyLimit::Refuse(self.config.max_bytes);
+        let response = self.get(raw_url, self.config.max_redirects, limit).await?;
+        let status = response.status;
+        if status == 429 || status == 503 {
+            return Err(FetchError::Throttled {
+                message: format!("HTTP {status} from {raw_url}"),
+                retry_after: retry_after(&response.headers),
+            });
+        }
+        if !(200..300).contains(&status) {
+            let message = format!("HTTP {status} from {raw_url}");
+            return Err(if status >= 500 || status == 408 {
+                FetchError::Transient(message)
+            } else {
+                FetchError::Permanent(message)
+            });
+        }
+        Ok(response)
+    }
+
     /// One GET, whatever its status, behind the SSRF guard and the per-host limit, following
     /// up to `max_redirects` redirects one by one (each destination checked).
+    /// The whole exchange, redirects and body included, ends within `fetch.timeout_ms`:
+    /// politeness leases rely on it.
     pub async fn get(
+        &self,
+        raw_url: &str,
+        max_redirects: usize,
+        limit: BodyLimit,
+    ) -> Result<Response, FetchError> {
+        let timeout = Duration::from_millis(self.config.timeout_ms);
+        tokio::time::timeout(
+            timeout,
+            self.follow_redirects(raw_url, max_redirects, limit),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(FetchError::Transient(format!(
+                "{raw_url} took longer than {} ms",
+                self.config.timeout_ms
+            )))
+        })
+    }
+
+    async fn follow_redirects(
         &self,
         raw_url: &str,
         max_redirects: usize,

@@ -28,7 +28,7 @@ use riptide_shared::topology::header;
 use tokio_util::sync::CancellationToken;
 
 use crate::consume::Handler;
-use crate::crawl::{CrawlError, Crawls};
+use crate::crawl::{CrawlError, Crawls, Followed};
 use crate::health::Readiness;
 use crate::metrics::Metrics;
 use crate::runner::Runner;
@@ -116,17 +116,21 @@ impl JobHandler {
                 .with_redis(abort, || self.crawls.cancelled(crawl))
                 .await?
             {
-                self.with_redis(abort, || {
-                    self.store.finish(
-                        &job,
-                        Status::Cancelled,
-                        job.attempts,
-                        "cancelled: its crawl was cancelled",
-                        &self.worker_id,
-                        "cancelled",
-                    )
-                })
-                .await?;
+                let finished = self
+                    .with_redis(abort, || {
+                        self.store.finish(
+                            &job,
+                            Status::Cancelled,
+                            job.attempts,
+                            "cancelled: its crawl was cancelled",
+                            &self.worker_id,
+                            "cancelled",
+                        )
+                    })
+                    .await?;
+                if finished.applied() {
+                    self.metrics.record_crawl_page("cancelled");
+                }
                 ack(delivery).await;
                 return Ok(JobOutcome::Skipped);
             }
@@ -144,113 +148,135 @@ impl JobHandler {
             run = self.runner.run(&job) => run,
             _ = abort.cancelled() => return Err(Unsettled::Aborted),
         };
-        let (run, links) = match run {
-            Ok(ran) => (Ok(ran.result), ran.links),
-            Err(stop) => (Err(stop), None),
+        let (run, links, sitemaps) = match run {
+            Ok(ran) => (Ok(ran.result), ran.links, ran.sitemaps),
+            Err(stop) => (Err(stop), None, Vec::new()),
         };
-        let (status, job, failure, outcome, crawl_reason) =
-            match settle(&job, run, self.broker.max_attempts) {
-                Settlement::Defer { job, throttle } => {
-                    let body = job.encode();
-                    let politeness = &self.runner.politeness;
+        let (status, job, failure, outcome, crawl_reason) = match settle(
+            &job,
+            run,
+            self.broker.max_attempts,
+        ) {
+            Settlement::Defer { job, throttle } => {
+                let body = job.encode();
+                let politeness = &self.runner.politeness;
+                let namespace = &self.broker.namespace;
+                self.with_redis(abort, || {
+                    politeness.defer(
+                        namespace,
+                        &throttle.host,
+                        &body,
+                        throttle.wait,
+                        throttle.delay,
+                    )
+                })
+                .await
+                .map(|until| {
+                    self.metrics
+                        .politeness_wait_seconds
+                        .observe(until.as_secs_f64())
+                })?;
+                ack(delivery).await;
+                self.record(&job.id, || self.store.requeued(&job.id)).await;
+                return Ok(JobOutcome::Deferred);
+            }
+            Settlement::Complete(result) => {
+                if let (Some(crawl), Some(links)) = (&job.crawl, &links) {
+                    // Before the page counts as done: its crawl cannot complete while links
+                    // it found are still to be admitted.
                     let namespace = &self.broker.namespace;
-                    self.with_redis(abort, || {
-                        politeness.defer(
-                            namespace,
-                            &throttle.host,
-                            &body,
-                            throttle.wait,
-                            throttle.delay,
-                        )
-                    })
-                    .await?;
-                    ack(delivery).await;
-                    self.record(&job.id, || self.store.requeued(&job.id)).await;
-                    return Ok(JobOutcome::Deferred);
-                }
-                Settlement::Complete(result) => {
-                    if let (Some(crawl), Some(links)) = (&job.crawl, &links) {
-                        // Before the page counts as done: its crawl cannot complete while links
-                        // it found are still to be admitted.
-                        let namespace = &self.broker.namespace;
-                        self.with_redis(abort, || async {
-                        match self.crawls.follow(&job, crawl, links, namespace).await {
-                            Err(CrawlError::Redis(e)) => Err(e),
-                            Err(other) => {
-                                tracing::warn!(job = %job.id, error = %other, "links not followed");
-                                Ok(0)
-                            }
-                            Ok(admitted) => Ok(admitted),
-                        }
-                    })
-                    .await?;
+                    let followed = self
+                            .with_redis(abort, || async {
+                                match self
+                                    .crawls
+                                    .follow(&job, crawl, links, &sitemaps, namespace)
+                                    .await
+                                {
+                                    Err(CrawlError::Redis(e)) => Err(e),
+                                    Err(other) => {
+                                        tracing::warn!(job = %job.id, error = %other, "links not followed");
+                                        Ok(Followed::default())
+                                    }
+                                    Ok(followed) => Ok(followed),
+                                }
+                            })
+                            .await?;
+                    for (reason, count) in followed.by_reason() {
+                        self.metrics
+                            .crawl_links
+                            .with_label_values(&[reason])
+                            .inc_by(count);
                     }
-                    let stored = self
-                        .with_redis(abort, || self.store.complete(&job, &result))
-                        .await?;
-                    ack(delivery).await;
-                    return Ok(if stored.applied() {
-                        JobOutcome::Done
-                    } else {
-                        JobOutcome::Duplicate
-                    });
                 }
-                Settlement::Retry {
-                    successor,
-                    delay,
-                    failure,
-                } => {
-                    let jitter = rand::rng().random_range(0.8..=1.0);
-                    let expiration = ((delay.as_millis() as f64) * jitter) as u64;
-                    let properties = BasicProperties::default()
-                        .with_priority(successor.priority)
-                        .with_expiration(expiration.to_string().into());
-                    let queue = self.broker.topology().retry(delay);
-                    publisher
-                        .publish(&queue, &successor.encode(), properties)
-                        .await?;
-                    (
-                        Status::Failed,
-                        successor,
-                        failure,
-                        JobOutcome::Retried,
-                        String::new(),
-                    )
-                }
-                Settlement::DeadLetter {
-                    job,
-                    reason,
-                    failure,
-                } => {
-                    self.publish_dead(
-                        publisher,
-                        &job.encode(),
-                        job.priority,
-                        reason,
-                        &failure,
-                        job.attempts,
-                    )
+                let stored = self
+                    .with_redis(abort, || self.store.complete(&job, &result))
                     .await?;
-                    (
-                        Status::Dead,
-                        job,
-                        failure,
-                        JobOutcome::Dead,
-                        format!("dead:{reason}"),
-                    )
+                ack(delivery).await;
+                if job.crawl.is_some() && stored.applied() {
+                    self.metrics.record_crawl_page("done");
                 }
-                Settlement::Skip {
-                    job,
+                return Ok(if stored.applied() {
+                    JobOutcome::Done
+                } else {
+                    JobOutcome::Duplicate
+                });
+            }
+            Settlement::Retry {
+                successor,
+                delay,
+                failure,
+            } => {
+                let jitter = rand::rng().random_range(0.8..=1.0);
+                let expiration = ((delay.as_millis() as f64) * jitter) as u64;
+                let properties = BasicProperties::default()
+                    .with_priority(successor.priority)
+                    .with_expiration(expiration.to_string().into());
+                let queue = self.broker.topology().retry(delay);
+                publisher
+                    .publish(&queue, &successor.encode(), properties)
+                    .await?;
+                (
+                    Status::Failed,
+                    successor,
+                    failure,
+                    JobOutcome::Retried,
+                    String::new(),
+                )
+            }
+            Settlement::DeadLetter {
+                job,
+                reason,
+                failure,
+            } => {
+                self.publish_dead(
+                    publisher,
+                    &job.encode(),
+                    job.priority,
                     reason,
-                    failure,
-                } => (
-                    Status::Skipped,
+                    &failure,
+                    job.attempts,
+                )
+                .await?;
+                (
+                    Status::Dead,
                     job,
                     failure,
-                    JobOutcome::Skipped,
-                    reason.as_str().to_string(),
-                ),
-            };
+                    JobOutcome::Dead,
+                    format!("dead:{reason}"),
+                )
+            }
+            Settlement::Skip {
+                job,
+                reason,
+                failure,
+            } => (
+                Status::Skipped,
+                job,
+                failure,
+                JobOutcome::Skipped,
+                reason.as_str().to_string(),
+            ),
+        };
         let message = failure.describe();
         let finish = || {
             self.store.finish(
@@ -265,7 +291,9 @@ impl JobHandler {
         if job.crawl.is_some() && status.is_terminal() {
             // A crawl's page is counted in its crawl before its delivery is acked: a crawl
             // must not wait forever for a page whose tally was lost.
-            self.with_redis(abort, finish).await?;
+            if self.with_redis(abort, finish).await?.applied() {
+                self.metrics.record_crawl_page(&crawl_reason);
+            }
             ack(delivery).await;
         } else {
             ack(delivery).await;

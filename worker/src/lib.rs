@@ -34,5 +34,7 @@ pub mod server;
 pub mod settle;
 /// SIGTERM/SIGINT into one cancellation token.
 pub mod shutdown;
+/// Sitemaps a crawl reads for its pages.
+pub mod sitemap;
 /// Results and status in Redis.
 pub mod store;

@@ -5,6 +5,7 @@ use prometheus::{
     exponential_buckets, CounterVec, Encoder, Gauge, Histogram, HistogramOpts, HistogramVec,
     IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
+use riptide_shared::frontier::LINK_REASONS;
 use riptide_shared::metrics::{self as names, JobOutcome};
 use std::time::Duration;
 
@@ -33,6 +34,9 @@ pub struct Metrics {
     pub aot_cache: IntCounterVec,
     pub robots_checks: IntCounterVec,
     pub robots_lookups: IntCounterVec,
+    pub politeness_wait_seconds: Histogram,
+    pub crawl_links: IntCounterVec,
+    pub crawl_pages: IntCounterVec,
 }
 
 impl Metrics {
@@ -129,6 +133,27 @@ impl Metrics {
                 ),
                 &["source"],
             )?,
+            politeness_wait_seconds: Histogram::with_opts(
+                HistogramOpts::new(
+                    names::POLITENESS_WAIT_SECONDS,
+                    "How long a job was put aside for its host to be free",
+                )
+                .buckets(exponential_buckets(0.01, 2.0, 16)?),
+            )?,
+            crawl_links: IntCounterVec::new(
+                Opts::new(
+                    names::CRAWL_LINKS_TOTAL,
+                    "Links crawl pages offered, by what became of them",
+                ),
+                &["reason"],
+            )?,
+            crawl_pages: IntCounterVec::new(
+                Opts::new(
+                    names::CRAWL_PAGES_TOTAL,
+                    "Crawl pages settled for good, by terminal reason",
+                ),
+                &["reason"],
+            )?,
             registry,
         };
         let r = &metrics.registry;
@@ -151,6 +176,9 @@ impl Metrics {
         r.register(Box::new(metrics.aot_cache.clone()))?;
         r.register(Box::new(metrics.robots_checks.clone()))?;
         r.register(Box::new(metrics.robots_lookups.clone()))?;
+        r.register(Box::new(metrics.politeness_wait_seconds.clone()))?;
+        r.register(Box::new(metrics.crawl_links.clone()))?;
+        r.register(Box::new(metrics.crawl_pages.clone()))?;
         metrics.start_labels_at_zero();
         Ok(metrics)
     }
@@ -181,6 +209,15 @@ impl Metrics {
         for source in Source::ALL {
             self.robots_lookups.with_label_values(&[source.as_str()]);
         }
+        for reason in LINK_REASONS {
+            self.crawl_links.with_label_values(&[reason]);
+        }
+        self.crawl_pages.with_label_values(&["done"]);
+    }
+
+    /// Counts a crawl page that ended for good, under its crawl's terminal reason.
+    pub fn record_crawl_page(&self, reason: &str) {
+        self.crawl_pages.with_label_values(&[reason]).inc();
     }
 
     /// Counts a settled delivery and how long the worker spent on it.

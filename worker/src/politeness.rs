@@ -54,10 +54,12 @@ impl Default for PolitenessConfig {
     }
 }
 
-/// How long a fetch's lease lasts if its worker never releases it: longer than any fetch.
-const LEASE: Duration = Duration::from_secs(120);
-/// How long a promoter's claim on a deferred job lasts before another may promote it.
-const CLAIM: Duration = Duration::from_secs(30);
+/// How much longer than the longest fetch (`fetch.timeout_ms`) a fetch's lease lasts if
+/// its worker never releases it: time to release it.
+const LEASE_MARGIN: Duration = Duration::from_secs(5);
+/// How long a promoter's claim on a deferred job lasts before another may promote it (a
+/// publish takes milliseconds; a copy promoted twice is run once).
+const CLAIM: Duration = Duration::from_secs(10);
 /// How often the promoter looks for deferred jobs whose time has come.
 const PROMOTE_EVERY: Duration = Duration::from_millis(25);
 /// Deferred jobs published per promoter round, at most.
@@ -94,11 +96,15 @@ pub enum Answered {
 pub struct Politeness {
     redis: ConnectionManager,
     config: PolitenessConfig,
+    /// How long a lease lasts unreleased: a dead worker's share comes back after it.
+    lease: Duration,
 }
 
-/// KEYS: host hash, host leases. ARGV: lease id, delay ms, max concurrency, lease ms.
-/// Returns {1, 0} when granted, {0, wait ms} otherwise. The delay is measured from the last
-/// start with what is known now (a Crawl-delay learned since counts at once).
+/// KEYS: host hash, host leases. ARGV: lease id, delay ms, max concurrency, lease ms, the
+/// configured delay ms (kept beside the delay so `crawl status` can tell a host that
+/// robots.txt slows down). Returns {1, 0} when granted, {0, wait ms} otherwise. The delay
+/// is measured from the last start with what is known now (a Crawl-delay learned since
+/// counts at once).
 static ACQUIRE: LazyLock<Script> = LazyLock::new(|| {
     script_on_redis_clock(
         r#"
@@ -111,7 +117,7 @@ if now < ready then return {0, ready - now} end
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then
   return {0, math.max(delay, 50)}
 end
-redis.call('HSET', KEYS[1], 'last_start_ms', now, 'delay_ms', delay)
+redis.call('HSET', KEYS[1], 'last_start_ms', now, 'delay_ms', delay, 'base_delay_ms', ARGV[5])
 redis.call('PEXPIRE', KEYS[1], 86400000)
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[1])
 redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[4]) * 2)
@@ -190,8 +196,17 @@ return ready
 });
 
 impl Politeness {
-    pub fn new(redis: ConnectionManager, config: PolitenessConfig) -> Self {
-        Self { redis, config }
+    /// `longest_fetch`: the fetcher's whole-exchange timeout.
+    pub fn new(
+        redis: ConnectionManager,
+        config: PolitenessConfig,
+        longest_fetch: Duration,
+    ) -> Self {
+        Self {
+            redis,
+            config,
+            lease: longest_fetch + LEASE_MARGIN,
+        }
     }
 
     /// The delay between fetch starts on a host whose robots.txt asks for `crawl_delay`.
@@ -213,7 +228,8 @@ impl Politeness {
             .arg(lease_id)
             .arg(millis(delay))
             .arg(self.config.max_concurrency.max(1))
-            .arg(millis(LEASE))
+            .arg(millis(self.lease))
+            .arg(self.config.delay_ms)
             .invoke_async(&mut conn)
             .await?;
         Ok(if granted == 1 {

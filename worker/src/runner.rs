@@ -9,24 +9,29 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use riptide_extractor::PageLinks;
+use riptide_extractor::{ExtractedDoc, PageLinks};
+use riptide_shared::frontier;
 use riptide_shared::job::{now_ms, Job, JobKind, JobResult};
 use riptide_shared::outcome::DeadReason;
 use tokio::sync::Semaphore;
 use url::Url;
 
 use crate::extraction::Extractor;
-use crate::fetch::{FetchError, Fetcher, Page};
+use crate::fetch::{FetchError, Fetcher};
 use crate::politeness::{Answered, Gate, Lease, Politeness};
 use crate::robots::{Robots, RobotsError, Verdict};
 use crate::settle::{Failure, Stop, Throttle};
+use crate::sitemap;
 
-/// A page extracted.
+/// A page extracted (or a crawl's sitemap read).
 #[derive(Debug)]
 pub struct Ran {
     pub result: JobResult,
-    /// The links it offers, for a crawl's page.
+    /// The links it offers, for a crawl's page (for a sitemap: the pages it lists).
     pub links: Option<PageLinks>,
+    /// Sitemaps to read for the crawl: those robots.txt lists, for a crawl's seed; those a
+    /// sitemap index lists, for a sitemap.
+    pub sitemaps: Vec<String>,
 }
 
 pub struct Runner {
@@ -45,16 +50,23 @@ impl Runner {
     /// Fetches (for `url` jobs, when robots.txt and the host's pace allow) and extracts the
     /// job's page; for a crawl's page, also the links it offers.
     pub async fn run(&self, job: &Job) -> Result<Ran, Stop> {
+        if job.crawl.as_ref().is_some_and(|crawl| crawl.sitemap) {
+            return self.read_sitemap(job).await;
+        }
         let mode = job
             .extraction_mode()
             .map_err(|e| Failure::permanent(DeadReason::InvalidJob, e.to_string()))?;
         let (url, html, nofollow) = match job.kind {
             JobKind::Html => (job.url.clone(), job.html.clone().unwrap_or_default(), false),
             JobKind::Url => {
-                let page = self.fetch_politely(job).await?;
+                let url = self.admit(job).await?;
+                let fetched = self.fetcher.fetch(url.target.as_str()).await;
+                self.release(&url.lease, answered(&fetched)).await;
+                let page = fetched.map_err(fetch_failure)?;
                 (page.url, page.html, page.nofollow)
             }
         };
+        let sitemaps = self.listed_sitemaps(job).await;
         let slot = self.slots.clone().acquire_owned().await.map_err(|_| {
             Failure::transient(DeadReason::InternalError, "extraction slots closed")
         })?;
@@ -82,6 +94,7 @@ impl Runner {
         match extraction.result {
             Ok(content) => Ok(Ran {
                 links,
+                sitemaps,
                 result: JobResult {
                     id: job.id.clone(),
                     url,
@@ -108,32 +121,84 @@ impl Runner {
     }
 }
 
+/// A URL robots.txt allows and its host's pace lets us fetch now.
+struct Admitted {
+    target: Url,
+    lease: Lease,
+}
+
 impl Runner {
-    /// Fetches the job's page if robots.txt allows it and its host is free now; a host that
-    /// is not free stops the run as [`Stop::Throttled`] (the job is deferred, not failed).
-    async fn fetch_politely(&self, job: &Job) -> Result<Page, Stop> {
+    /// Reads a crawl's sitemap: the pages it lists become the crawl's links, the sitemaps
+    /// an index lists are read in turn.
+    async fn read_sitemap(&self, job: &Job) -> Result<Ran, Stop> {
+        let url = self.admit(job).await?;
+        let fetched = self.fetcher.fetch_sitemap(url.target.as_str()).await;
+        self.release(&url.lease, answered(&fetched)).await;
+        let response = fetched.map_err(fetch_failure)?;
+        let started = std::time::Instant::now();
+        let base = Url::parse(&response.url).unwrap_or(url.target);
+        let listing = sitemap::parse(&response.body, &base)
+            .map_err(|e| Failure::permanent(DeadReason::ParseError, e.to_string()))?;
+        let content = ExtractedDoc {
+            url: response.url.clone(),
+            links: listing.pages.clone(),
+            ..ExtractedDoc::default()
+        };
+        Ok(Ran {
+            links: Some(PageLinks {
+                follow: listing.pages,
+                ..PageLinks::default()
+            }),
+            sitemaps: listing.sitemaps,
+            result: JobResult {
+                id: job.id.clone(),
+                url: response.url,
+                extractor: SITEMAP_READER.to_string(),
+                content,
+                processing_time_us: u64::try_from(started.elapsed().as_micros())
+                    .unwrap_or(u64::MAX),
+                fuel_consumed: 0,
+                attempts: job.attempts + 1,
+                worker: self.worker_id.clone(),
+                finished_at_ms: now_ms(),
+                metadata: job.metadata.clone(),
+            },
+        })
+    }
+
+    /// The sitemaps robots.txt lists for a crawl seed's site (robots.txt was just read for
+    /// the fetch, so it is in the fleet's cache); none for other pages.
+    async fn listed_sitemaps(&self, job: &Job) -> Vec<String> {
+        let (Some(crawl), Some(robots)) = (&job.crawl, &self.robots) else {
+            return Vec::new();
+        };
+        if crawl.depth > 0 || job.kind != JobKind::Url {
+            return Vec::new();
+        }
+        let Ok(url) = Url::parse(&job.url) else {
+            return Vec::new();
+        };
+        match robots.cached(&url).await {
+            Ok(Some(policy)) => crate::robots::sitemaps(&policy),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The job's URL once robots.txt allows it and its host is free now, with the lease to
+    /// release after the fetch; a host that is not free stops the run as
+    /// [`Stop::Throttled`] (the job is deferred, not failed).
+    async fn admit(&self, job: &Job) -> Result<Admitted, Stop> {
         let url = Url::parse(&job.url).map_err(|e| {
             Failure::permanent(DeadReason::Fetch, format!("invalid URL `{}`: {e}", job.url))
         })?;
-        let host = match (url.host_str(), url.port()) {
-            (Some(host), Some(port)) => format!("{}:{port}", host.to_ascii_lowercase()),
-            (Some(host), None) => host.to_ascii_lowercase(),
-            (None, _) => {
-                return Err(Failure::permanent(DeadReason::Fetch, "URL has no host").into())
-            }
-        };
+        if !url.has_host() {
+            return Err(Failure::permanent(DeadReason::Fetch, "URL has no host").into());
+        }
+        let host = frontier::host_key(&url);
         let crawl_delay = self.obey_robots(job, &url, &host).await?;
         let delay = self.politeness.delay(crawl_delay);
         let lease = self.lease(job, &host, delay).await?;
-        let fetched = self.fetcher.fetch(url.as_str()).await;
-        let answered = match &fetched {
-            Err(FetchError::Throttled { retry_after, .. }) => Answered::Throttled {
-                retry_after: *retry_after,
-            },
-            _ => Answered::Normally,
-        };
-        self.release(&lease, answered).await;
-        Ok(fetched.map_err(fetch_failure)?)
+        Ok(Admitted { target: url, lease })
     }
 
     /// A lease to fetch from `host` now, or the throttle that stops the run.
@@ -206,6 +271,19 @@ impl Runner {
             ),
         };
         Err(refused.into())
+    }
+}
+
+/// The `extractor` of a sitemap's result: it was read, not extracted.
+pub const SITEMAP_READER: &str = "sitemap";
+
+/// How a fetch went, for the host's pace.
+fn answered<T>(fetched: &Result<T, FetchError>) -> Answered {
+    match fetched {
+        Err(FetchError::Throttled { retry_after, .. }) => Answered::Throttled {
+            retry_after: *retry_after,
+        },
+        _ => Answered::Normally,
     }
 }
 

@@ -96,7 +96,11 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
             } else {
                 None
             },
-            politeness: Politeness::new(store.connection(), config.politeness.clone()),
+            politeness: Politeness::new(
+                store.connection(),
+                config.politeness.clone(),
+                Duration::from_millis(config.fetch.timeout_ms),
+            ),
             slots: Arc::new(Semaphore::new(slots)),
         },
         store: store.clone(),

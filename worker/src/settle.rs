@@ -269,6 +269,7 @@ mod tests {
         page.crawl = Some(riptide_shared::job::CrawlRef {
             id: "c".into(),
             depth: 1,
+            sitemap: false,
         });
         let refused =
             || Err(Failure::permanent(DeadReason::RobotsDisallowed, "Disallow: /").into());

@@ -55,6 +55,7 @@ async fn an_aborted_job_keeps_its_slot_until_its_guest_finishes() {
                 .await
                 .expect("Redis on 127.0.0.1:6379 (ops/services.sh starts it)"),
             PolitenessConfig::default(),
+            Duration::from_secs(15),
         ),
         slots: Arc::new(Semaphore::new(1)),
     });

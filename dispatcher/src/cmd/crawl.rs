@@ -20,10 +20,12 @@ const POLL: Duration = Duration::from_millis(500);
 pub enum CrawlCommand {
     /// Start a crawl from these seeds; prints its id.
     Start(StartArgs),
-    /// A crawl's state and counts by terminal reason (JSON when not a terminal).
+    /// A crawl's state, counts by terminal reason, pages per second and the hosts being
+    /// throttled, as JSON.
     Status {
         id: String,
-        /// Refresh until the crawl ends.
+        /// Follow the crawl until it ends: a live view on a terminal, else one JSON line
+        /// per change.
         #[arg(long)]
         watch: bool,
     },
@@ -53,6 +55,9 @@ pub struct StartArgs {
     /// No URL matching one of these regular expressions.
     #[arg(long = "deny", value_name = "REGEX")]
     deny: Vec<String>,
+    /// Also crawl the pages listed by the sitemaps the seeds' robots.txt names.
+    #[arg(long)]
+    sitemaps: bool,
     /// What to extract from each page.
     #[arg(long, default_value = "article", value_parser = PossibleValuesParser::new(MODES))]
     mode: String,
@@ -72,7 +77,7 @@ pub async fn run(ctx: &Connections, command: CrawlCommand) -> anyhow::Result<()>
         CrawlCommand::Start(args) => start(ctx, args).await,
         CrawlCommand::Status { id, watch } => {
             if watch {
-                let status = follow(ctx, &id, Duration::MAX).await?;
+                let status = follow(ctx, &id, Duration::MAX, View::Lines).await?;
                 println!("{}", serde_json::to_string(&status)?);
             } else {
                 println!("{}", serde_json::to_string(&status(ctx, &id).await?)?);
@@ -106,12 +111,19 @@ async fn start(ctx: &Connections, args: StartArgs) -> anyhow::Result<()> {
             scope: Scope::parse(&args.scope).unwrap_or_default(),
             allow: args.allow,
             deny: args.deny,
+            sitemaps: args.sitemaps,
             mode: ExtractionMode::parse(&args.mode, args.selectors)?,
         })
         .await?;
     println!("{}", spec.id);
     if args.wait {
-        let status = follow(ctx, &spec.id, Duration::from_secs(args.timeout_secs)).await?;
+        let status = follow(
+            ctx,
+            &spec.id,
+            Duration::from_secs(args.timeout_secs),
+            View::Quiet,
+        )
+        .await?;
         println!("{}", serde_json::to_string(&status)?);
         anyhow::ensure!(
             status.state != frontier::state::RUNNING,
@@ -130,9 +142,23 @@ async fn status(ctx: &Connections, id: &str) -> anyhow::Result<CrawlStatus> {
         .ok_or_else(|| anyhow::anyhow!("no crawl {id}"))
 }
 
-/// Follows a crawl until it ends or `timeout` passes, with a progress bar on a terminal;
+/// What `follow` shows when stderr is not a terminal.
+#[derive(Clone, Copy, PartialEq)]
+enum View {
+    /// Nothing until the end.
+    Quiet,
+    /// One JSON line on stdout per change.
+    Lines,
+}
+
+/// Follows a crawl until it ends or `timeout` passes, with a live view on a terminal;
 /// returns its last status.
-async fn follow(ctx: &Connections, id: &str, timeout: Duration) -> anyhow::Result<CrawlStatus> {
+async fn follow(
+    ctx: &Connections,
+    id: &str,
+    timeout: Duration,
+    view: View,
+) -> anyhow::Result<CrawlStatus> {
     let bar = if std::io::stderr().is_terminal() {
         ProgressBar::new(0).with_style(
             ProgressStyle::with_template("{bar:40} {pos}/{len} pages {msg}")
@@ -142,20 +168,52 @@ async fn follow(ctx: &Connections, id: &str, timeout: Duration) -> anyhow::Resul
         ProgressBar::hidden()
     };
     let deadline = tokio::time::Instant::now().checked_add(timeout);
+    let mut last_line = String::new();
     loop {
         let status = status(ctx, id).await?;
         let settled = status.admitted.saturating_sub(status.pending);
         bar.set_length(status.admitted);
         bar.set_position(settled);
-        bar.set_message(format!(
-            "{:.1} pages/s, {} discovered",
-            status.pages_per_second, status.discovered
-        ));
+        bar.set_message(live_view(&status));
+        let ended = status.state != frontier::state::RUNNING && status.pending == 0;
+        if view == View::Lines && bar.is_hidden() && !ended {
+            let line = serde_json::to_string(&status)?;
+            if line != last_line {
+                println!("{line}");
+                last_line = line;
+            }
+        }
         let timed_out = deadline.is_some_and(|d| tokio::time::Instant::now() >= d);
-        if status.state != frontier::state::RUNNING && status.pending == 0 || timed_out {
+        if ended || timed_out {
             bar.finish_and_clear();
             return Ok(status);
         }
         tokio::time::sleep(POLL).await;
     }
+}
+
+/// The progress bar's message: pace, counts by terminal reason, throttled hosts and why.
+fn live_view(status: &CrawlStatus) -> String {
+    let reasons: Vec<String> = status
+        .terminal
+        .iter()
+        .map(|(reason, count)| format!("{reason} {count}"))
+        .collect();
+    let mut view = format!(
+        "{:.1} pages/s, {} discovered, {} pending\n  {}",
+        status.pages_per_second,
+        status.discovered,
+        status.pending,
+        reasons.join(", ")
+    );
+    for host in &status.throttled {
+        view.push_str(&format!("\n  throttled {}: {}", host.host, host.reason));
+        if host.blocked_for_ms > 0 {
+            view.push_str(&format!(
+                " ({:.1} s left)",
+                host.blocked_for_ms as f64 / 1000.0
+            ));
+        }
+    }
+    view
 }
