@@ -2,8 +2,14 @@
 //! rather not speak AMQP submit jobs here, and Prometheus scrapes queue depths here.
 //!
 //! - `POST /v1/jobs` with `{"jobs": [{"url": ..., "html": ..., "mode": ..., "selectors": [...],
-//!   "priority": 0, "metadata": {...}}]}` → 202 with one `{id, url, duplicate}` per job
+//!   "priority": 0, "metadata": {...}, "tenant": "t", "idempotency_key": "k", "run_at_ms":
+//!   1795000000000 or "delay_secs": 30}]}` → 202 with one `{id, url, duplicate, status}` per
+//!   job
 //! - `GET /v1/jobs/{id}` → the job's status and result, 404 when unknown
+//! - `DELETE /v1/jobs/{id}` → cancels it wherever it is: 200 `cancelled` (it was waiting),
+//!   202 `stopping` (running: ends `cancelled` within a second), 409 when it already
+//!   finished, 404 when unknown
+//! - `GET /v1/usage[?tenant=T]` → summed receipts per tenant
 //! - `POST /v1/crawls` with `{"seeds": [...], "max_depth": 2, "max_pages": 1000, "scope":
 //!   "host", "allow": [...], "deny": [...], "sitemaps": false, "mode": "article", "selectors":
 //!   [...]}` → 202
@@ -28,13 +34,13 @@ use prometheus::{Encoder, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncode
 use riptide_extractor::ExtractionMode;
 use riptide_shared::crawl::{CrawlError, Scope, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAGES};
 use riptide_shared::frontier;
-use riptide_shared::job::{Job, JobKind};
+use riptide_shared::job::{now_ms, valid_tenant, Job, JobKind, MAX_TENANT_LEN};
 use riptide_shared::metrics as names;
 use serde::Deserialize;
 
 use crate::broker::Broker;
 use crate::crawls::{CrawlRequest, Crawls};
-use crate::jobs::Jobs;
+use crate::jobs::{Cancellation, Jobs};
 
 /// Largest batch one request may submit.
 const MAX_BATCH: usize = 1000;
@@ -57,7 +63,20 @@ struct JobRequest {
     priority: u8,
     #[serde(default)]
     metadata: BTreeMap<String, String>,
+    #[serde(default)]
+    tenant: Option<String>,
+    #[serde(default)]
+    idempotency_key: Option<String>,
+    /// Not before this time (Unix milliseconds).
+    #[serde(default)]
+    run_at_ms: Option<u64>,
+    /// Not before this many seconds from now.
+    #[serde(default)]
+    delay_secs: Option<f64>,
 }
+
+/// Longest idempotency key accepted.
+const MAX_IDEMPOTENCY_KEY: usize = 256;
 
 #[derive(Deserialize)]
 struct CrawlBody {
@@ -167,10 +186,11 @@ pub fn router(
     });
     Ok(Router::new()
         .route("/v1/jobs", post(submit))
-        .route("/v1/jobs/{id}", get(job))
+        .route("/v1/jobs/{id}", get(job).delete(cancel_job))
         .route("/v1/crawls", post(start_crawl))
         .route("/v1/crawls/{id}", get(crawl).delete(cancel_crawl))
         .route("/v1/crawls/{id}/pages", get(crawl_pages))
+        .route("/v1/usage", get(usage))
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
@@ -198,9 +218,50 @@ async fn submit(State(api): State<Arc<Api>>, Json(batch): Json<Batch>) -> Respon
         } else {
             JobKind::Url
         };
+        if let Some(tenant) = &request.tenant {
+            if !valid_tenant(tenant) {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("tenant `{tenant}`: at most {MAX_TENANT_LEN} letters, digits, `.`, `_` or `-`"),
+                );
+            }
+        }
+        if let Some(key) = &request.idempotency_key {
+            if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("an idempotency_key holds 1 to {MAX_IDEMPOTENCY_KEY} bytes"),
+                );
+            }
+        }
+        let run_at_ms = match (request.run_at_ms, request.delay_secs) {
+            (Some(_), Some(_)) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "give run_at_ms or delay_secs, not both".into(),
+                )
+            }
+            (Some(at), None) => Some(at),
+            (None, Some(delay)) if delay.is_finite() && delay >= 0.0 => {
+                Some(now_ms() + (delay * 1000.0) as u64)
+            }
+            (None, Some(delay)) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("delay_secs {delay} is not a number of seconds from now"),
+                )
+            }
+            (None, None) => None,
+        };
         let mut job = Job::new(kind, request.url, request.html, &mode);
         job.priority = request.priority;
         job.metadata = request.metadata;
+        job.tenant = request.tenant;
+        job.idempotency_key = request.idempotency_key;
+        job.run_at_ms = run_at_ms;
+        if let Err(e) = job.check_run_at(now_ms()) {
+            return error(StatusCode::BAD_REQUEST, e.to_string());
+        }
         jobs.push(job);
     }
     let mut accepted = Vec::with_capacity(jobs.len());
@@ -235,6 +296,25 @@ async fn job(State(api): State<Arc<Api>>, Path(id): Path<String>) -> Response {
     match api.jobs.view(&id).await {
         Ok(Some(view)) => Json(view).into_response(),
         Ok(None) => error(StatusCode::NOT_FOUND, format!("no job {id}")),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, format!("Redis: {e}")),
+    }
+}
+
+async fn cancel_job(State(api): State<Arc<Api>>, Path(id): Path<String>) -> Response {
+    match api.jobs.cancel(&id).await {
+        Ok(Cancellation::Unknown) => error(StatusCode::NOT_FOUND, format!("no job {id}")),
+        Ok(Cancellation::AlreadyFinished { status }) => error(
+            StatusCode::CONFLICT,
+            format!("job {id} already finished ({status}); nothing to cancel"),
+        ),
+        Ok(Cancellation::Cancelled) => {
+            Json(serde_json::json!({ "id": id, "status": "cancelled" })).into_response()
+        }
+        Ok(Cancellation::Stopping) => (
+            StatusCode::ACCEPTED,
+            Json(serde_json::json!({ "id": id, "status": "stopping" })),
+        )
+            .into_response(),
         Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, format!("Redis: {e}")),
     }
 }
@@ -306,6 +386,18 @@ async fn crawl_pages(
         }
     }
     Json(serde_json::json!({ "crawl": id, "offset": range.offset, "pages": pages })).into_response()
+}
+
+#[derive(Deserialize)]
+struct UsageQuery {
+    tenant: Option<String>,
+}
+
+async fn usage(State(api): State<Arc<Api>>, Query(query): Query<UsageQuery>) -> Response {
+    match api.jobs.usage(query.tenant.as_deref()).await {
+        Ok(usage) => Json(serde_json::json!({ "tenants": usage })).into_response(),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, format!("Redis: {e}")),
+    }
 }
 
 async fn metrics(State(api): State<Arc<Api>>) -> Response {

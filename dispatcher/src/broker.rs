@@ -57,6 +57,11 @@ impl Broker {
         }
     }
 
+    /// The queue namespace this broker publishes to.
+    pub fn namespace(&self) -> &str {
+        self.topology.namespace()
+    }
+
     /// The current publisher, connecting (and declaring the topology) when there is none.
     async fn publisher(&self) -> lapin::Result<Publisher> {
         let mut session = self.session.lock().await;

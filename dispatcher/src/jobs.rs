@@ -7,10 +7,11 @@ use std::time::Duration;
 use redis::aio::ConnectionManager;
 use redis::streams::{StreamReadOptions, StreamReadReply};
 use redis::AsyncCommands;
-use riptide_shared::job::{Job, Status};
+use riptide_shared::deferred;
+use riptide_shared::job::{now_ms, Job, Status};
 use riptide_shared::keys::{self, field};
 use riptide_shared::settings::RedisSettings;
-use riptide_shared::state::{self, Transition};
+use riptide_shared::state::{self, CancelRequest, Transition};
 use serde::Serialize;
 
 use crate::broker::Broker;
@@ -20,8 +21,27 @@ use crate::broker::Broker;
 pub struct Submitted {
     pub id: String,
     pub url: String,
-    /// The same job was submitted within the dedup window: `id` is the earlier job's.
+    /// The same job (or idempotency key) was submitted within its window: `id` is the
+    /// earlier job's.
     pub duplicate: bool,
+    /// The job's status as of this answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+/// What a cancellation did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum Cancellation {
+    /// No such job.
+    Unknown,
+    /// It had finished: nothing changed.
+    AlreadyFinished { status: String },
+    /// It was waiting: it ended `cancelled` now and is never fetched.
+    Cancelled,
+    /// It is running (or is a crawl's page): the worker running it stops it and ends it
+    /// `cancelled` within a second; a worker that picks it up later refuses it.
+    Stopping,
 }
 
 /// A job as Redis knows it.
@@ -33,6 +53,9 @@ pub struct JobView {
     pub error: Option<String>,
     pub worker: Option<String>,
     pub updated_at_ms: Option<u64>,
+    /// When a scheduled job may run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_at_ms: Option<u64>,
     pub result: Option<serde_json::Value>,
 }
 
@@ -58,35 +81,52 @@ impl Jobs {
         })
     }
 
-    /// Submits a job unless the same job was submitted within the dedup window.
+    /// Submits a job unless the same job (or the same `idempotency_key`) was submitted
+    /// within its window: then the earlier job's id and status come back instead.
     pub async fn submit(&self, broker: &Broker, job: &Job) -> anyhow::Result<Submitted> {
+        job.check_run_at(now_ms())?;
         let mut conn = self.redis.clone();
-        let dedup = keys::dedup(&job.fingerprint());
-        let claimed: bool = redis::cmd("SET")
+        let (dedup, window) = match &job.idempotency_key {
+            Some(key) => (
+                keys::idempotency(key),
+                self.settings.idempotency_window_secs,
+            ),
+            None => (
+                keys::dedup(&job.fingerprint()),
+                self.settings.dedup_window_secs,
+            ),
+        };
+        // SET NX GET: one atomic step, so of concurrent submits exactly one creates the job
+        // and every other one learns its id.
+        let earlier: Option<String> = redis::cmd("SET")
             .arg(&dedup)
             .arg(&job.id)
             .arg("NX")
+            .arg("GET")
             .arg("EX")
-            .arg(self.settings.dedup_window_secs.max(1))
-            .query_async::<Option<String>>(&mut conn)
-            .await?
-            .is_some();
-        if !claimed {
-            let earlier: Option<String> = conn.get(&dedup).await?;
-            if let Some(earlier) = earlier {
-                return Ok(Submitted {
-                    id: earlier,
-                    url: job.url.clone(),
-                    duplicate: true,
-                });
-            }
+            .arg(window.max(1))
+            .query_async(&mut conn)
+            .await?;
+        if let Some(earlier) = earlier {
+            let status: Option<String> = conn.hget(keys::job(&earlier), field::STATUS).await?;
+            return Ok(Submitted {
+                id: earlier,
+                url: job.url.clone(),
+                duplicate: true,
+                status: Some(status.unwrap_or_else(|| Status::Queued.as_str().to_string())),
+            });
         }
         let key = keys::job(&job.id);
+        let mut fields = vec![(field::ATTEMPTS, "0".to_string())];
+        let scheduled = job.run_at_ms.filter(|at| *at > now_ms());
+        if let Some(at) = scheduled {
+            fields.push((field::RUN_AT_MS, at.to_string()));
+        }
         let queued = state::transition(
             &self.redis,
             &job.id,
             Status::Queued,
-            &[(field::ATTEMPTS, "0".to_string())],
+            &fields,
             self.settings.result_ttl_secs,
         )
         .await?;
@@ -98,7 +138,14 @@ impl Jobs {
                 status.map_or("unknown", |s| s.as_str())
             );
         }
-        if let Err(e) = broker.publish(job).await {
+        let enqueued = match scheduled {
+            // Waits in Redis, not in the queue, until its time: see `riptide_shared::deferred`.
+            Some(at) => deferred::schedule(&self.redis, broker.namespace(), &job.encode(), at)
+                .await
+                .map_err(anyhow::Error::from),
+            None => broker.publish(job).await,
+        };
+        if let Err(e) = enqueued {
             // Not queued after all: let the same job be submitted again.
             let _: redis::RedisResult<()> = conn.del(&dedup).await;
             let _: redis::RedisResult<()> = conn.del(&key).await;
@@ -108,7 +155,69 @@ impl Jobs {
             id: job.id.clone(),
             url: job.url.clone(),
             duplicate: false,
+            status: Some(Status::Queued.as_str().to_string()),
         })
+    }
+
+    /// The Redis connection (shared by the dispatcher's background tasks).
+    pub fn connection(&self) -> ConnectionManager {
+        self.redis.clone()
+    }
+
+    /// Cancels a job fleet-wide (see [`Cancellation`]).
+    pub async fn cancel(&self, id: &str) -> redis::RedisResult<Cancellation> {
+        let (was, crawl) = match state::request_cancel(&self.redis, id).await? {
+            CancelRequest::Unknown => return Ok(Cancellation::Unknown),
+            CancelRequest::Finished(status) => {
+                return Ok(Cancellation::AlreadyFinished {
+                    status: status.as_str().to_string(),
+                })
+            }
+            CancelRequest::Marked { was, crawl } => (was, crawl),
+        };
+        // A crawl's page ends through a worker, which counts it in its crawl.
+        if was == Status::Processing || crawl.is_some() {
+            return Ok(Cancellation::Stopping);
+        }
+        let ended = state::transition(
+            &self.redis,
+            id,
+            Status::Cancelled,
+            &[(field::ERROR, "cancelled: by request".to_string())],
+            self.settings.result_ttl_secs,
+        )
+        .await?;
+        Ok(match ended {
+            Transition::Applied | Transition::Refused(Some(Status::Cancelled)) => {
+                Cancellation::Cancelled
+            }
+            Transition::Refused(status) => Cancellation::AlreadyFinished {
+                status: status.map_or("unknown", |s| s.as_str()).to_string(),
+            },
+            Transition::CancelRequested => Cancellation::Stopping,
+        })
+    }
+
+    /// Summed receipts per tenant (every tenant, or just `tenant`).
+    pub async fn usage(
+        &self,
+        tenant: Option<&str>,
+    ) -> redis::RedisResult<BTreeMap<String, BTreeMap<String, u64>>> {
+        let mut conn = self.redis.clone();
+        let tenants: Vec<String> = match tenant {
+            Some(tenant) => vec![tenant.to_string()],
+            None => {
+                let mut all: Vec<String> = conn.smembers(keys::TENANTS).await?;
+                all.sort();
+                all
+            }
+        };
+        let mut usage = BTreeMap::new();
+        for tenant in tenants {
+            let totals: BTreeMap<String, u64> = conn.hgetall(keys::usage(&tenant)).await?;
+            usage.insert(tenant, totals);
+        }
+        Ok(usage)
     }
 
     /// Makes a dead job `queued` again, before its dead letter is replayed.
@@ -131,6 +240,7 @@ impl Jobs {
             updated_at_ms: fields
                 .get(field::UPDATED_AT_MS)
                 .and_then(|a| a.parse().ok()),
+            run_at_ms: fields.get(field::RUN_AT_MS).and_then(|a| a.parse().ok()),
             result: fields
                 .get(field::RESULT)
                 .and_then(|r| serde_json::from_str(r).ok()),

@@ -46,6 +46,79 @@ pub struct Job {
     /// Optional, so version-1 jobs without it keep their meaning.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crawl: Option<CrawlRef>,
+    /// Who the job is for: its cost is summed per tenant (`riptide-dispatcher usage`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// The producer's key for this submission: submitting the same key again within
+    /// `redis.idempotency_window_secs` returns the first job (the dispatcher honours it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    /// Not to be fetched before this time (Unix milliseconds): the job waits in Redis
+    /// until then, whoever published it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_at_ms: Option<u64>,
+}
+
+/// How far in the past a `run_at_ms` may be (clock skew, a slow producer) and still run
+/// at once; older is refused as a mistake.
+pub const RUN_AT_TOLERANCE_MS: u64 = 60_000;
+/// How far ahead a job may be scheduled.
+pub const RUN_AT_HORIZON_MS: u64 = 366 * 24 * 3600 * 1000;
+
+/// Longest tenant name; tenants are letters, digits, `.`, `_` and `-`.
+pub const MAX_TENANT_LEN: usize = 64;
+
+/// Whether `tenant` is a name the usage keys and metric labels can carry.
+pub fn valid_tenant(tenant: &str) -> bool {
+    !tenant.is_empty()
+        && tenant.len() <= MAX_TENANT_LEN
+        && tenant
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// What a job cost, on every stored result and summed per tenant in Redis. Times are wall
+/// time per stage except `extraction_cpu_us` (the extraction thread's CPU time).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Receipt {
+    /// `wasm`, `native-fallback`, `native`, or `sitemap` (read, not extracted).
+    pub engine: String,
+    /// BLAKE3 of the extractor component that ran the page (empty when none did).
+    pub component_digest: String,
+    /// Sandbox fuel (WebAssembly instructions, roughly) the extraction consumed.
+    pub fuel_consumed: u64,
+    pub extraction_cpu_us: u64,
+    /// Largest linear memory the guest reached.
+    pub peak_memory_bytes: u64,
+    /// Body bytes of the page as fetched (0 for inline HTML).
+    pub bytes_fetched: u64,
+    /// From the job's creation (or its scheduled time) to the worker picking it up for
+    /// the attempt that succeeded.
+    pub queue_wait_us: u64,
+    /// robots.txt check, politeness lease and the fetch.
+    pub fetch_us: u64,
+    pub extract_us: u64,
+    /// Redis work before the result is written: the claim and a crawl page's links (the
+    /// write that stores this receipt cannot time itself).
+    pub store_us: u64,
+}
+
+impl Receipt {
+    /// The counters a tenant's totals sum (`riptide:usage:<tenant>`).
+    pub fn counters(&self) -> [(&'static str, u64); 9] {
+        [
+            ("jobs", 1),
+            ("fuel_consumed", self.fuel_consumed),
+            ("extraction_cpu_us", self.extraction_cpu_us),
+            ("peak_memory_bytes", self.peak_memory_bytes),
+            ("bytes_fetched", self.bytes_fetched),
+            ("queue_wait_us", self.queue_wait_us),
+            ("fetch_us", self.fetch_us),
+            ("extract_us", self.extract_us),
+            ("store_us", self.store_us),
+        ]
+    }
 }
 
 /// A page's place in a crawl.
@@ -109,6 +182,9 @@ impl Job {
             created_at_ms: now_ms(),
             metadata: BTreeMap::new(),
             crawl: None,
+            tenant: None,
+            idempotency_key: None,
+            run_at_ms: None,
         }
     }
 
@@ -132,8 +208,35 @@ impl Job {
                 "an html job needs the `html` field".into(),
             ));
         }
+        if let Some(tenant) = &job.tenant {
+            if !valid_tenant(tenant) {
+                return Err(JobError::Invalid(format!(
+                    "tenant `{tenant}`: at most {MAX_TENANT_LEN} letters, digits, `.`, `_` or `-`"
+                )));
+            }
+        }
         job.extraction_mode()?;
         Ok(job)
+    }
+
+    /// Refuses a `run_at_ms` too far in the past or the future, as of `now_ms`.
+    pub fn check_run_at(&self, now_ms: u64) -> Result<(), JobError> {
+        match self.run_at_ms {
+            Some(at) if at + RUN_AT_TOLERANCE_MS < now_ms => Err(JobError::Invalid(format!(
+                "run_at_ms {at} is {} s in the past (more than {} s)",
+                (now_ms - at) / 1000,
+                RUN_AT_TOLERANCE_MS / 1000
+            ))),
+            Some(at) if at > now_ms + RUN_AT_HORIZON_MS => Err(JobError::Invalid(format!(
+                "run_at_ms {at} is more than a year ahead"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// When the job may run: its schedule, or as soon as it exists.
+    pub fn ready_at_ms(&self) -> u64 {
+        self.run_at_ms.unwrap_or(0).max(self.created_at_ms)
     }
 
     pub fn extraction_mode(&self) -> Result<ExtractionMode, JobError> {
@@ -242,6 +345,9 @@ pub struct JobResult {
     pub finished_at_ms: u64,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,
+    /// What the job cost.
+    #[serde(default)]
+    pub receipt: Receipt,
 }
 
 pub fn now_ms() -> u64 {
@@ -376,6 +482,9 @@ mod tests {
                             created_at_ms: at,
                             metadata,
                             crawl: None,
+                            tenant: None,
+                            idempotency_key: None,
+                            run_at_ms: None,
                         }
                     },
                 )

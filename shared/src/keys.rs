@@ -13,6 +13,11 @@ pub const COMPLETIONS: &str = "riptide:completions";
 /// Approximate length the completion stream is trimmed to.
 pub const COMPLETIONS_MAX_LEN: usize = 100_000;
 
+/// `SET NX EX window` per idempotency key, holding the id of the first submission.
+pub fn idempotency(key: &str) -> String {
+    format!("riptide:idempotency:{key}")
+}
+
 /// `SET NX EX window` per job fingerprint, holding the id of the first submission.
 pub fn dedup(fingerprint: &str) -> String {
     format!("riptide:dedup:{fingerprint}")
@@ -85,6 +90,19 @@ pub fn crawl_pages(id: &str) -> String {
     format!("riptide:crawl:{{{id}}}:pages")
 }
 
+/// Hash per tenant: the sums of its done jobs' receipts (`jobs`, `fuel_consumed`,
+/// `extraction_cpu_us`, `peak_memory_bytes`, `bytes_fetched`, `queue_wait_us`, `fetch_us`,
+/// `extract_us`, `store_us`). Jobs without a tenant count under [`DEFAULT_TENANT`].
+pub fn usage(tenant: &str) -> String {
+    format!("riptide:usage:{tenant}")
+}
+
+/// Set of the tenants with usage.
+pub const TENANTS: &str = "riptide:tenants";
+
+/// The tenant of jobs that name none.
+pub const DEFAULT_TENANT: &str = "default";
+
 /// Set of every crawl's id.
 pub const CRAWLS: &str = "riptide:crawls";
 
@@ -115,6 +133,12 @@ pub mod field {
     pub const WORKER: &str = "worker";
     pub const UPDATED_AT_MS: &str = "updated_at_ms";
     pub const RESULT: &str = "result";
+    /// "1" once a producer asked to cancel the job.
+    pub const CANCEL_REQUESTED: &str = "cancel_requested";
+    /// When a scheduled job may run (Unix ms).
+    pub const RUN_AT_MS: &str = "run_at_ms";
+    /// The crawl a page belongs to (set when a worker claims it).
+    pub const CRAWL_ID: &str = "crawl_id";
     /// Heartbeat: the worker's breaker state (a `BreakerState` discriminant).
     pub const BREAKER_STATE: &str = "breaker_state";
     /// Heartbeat: deliveries the worker holds unsettled.

@@ -3,6 +3,7 @@
 //! connection settings.
 
 pub mod crawl;
+pub mod deferred;
 pub mod frontier;
 pub mod job;
 pub mod keys;

@@ -53,6 +53,15 @@ pub const CRAWL_PAGES_TOTAL: &str = "riptide_crawl_pages_total";
 /// Crawls known to Redis, by `state` (`running`, `completed`, `cancelled`; exported by the
 /// dispatcher).
 pub const CRAWLS: &str = "riptide_crawls";
+/// Jobs done, by `tenant` (configured tenants, `default` for jobs without one, the rest
+/// `other`).
+pub const TENANT_JOBS_TOTAL: &str = "riptide_tenant_jobs_total";
+/// Sandbox fuel consumed by done jobs, by `tenant`.
+pub const TENANT_FUEL_TOTAL: &str = "riptide_tenant_fuel_total";
+/// Extraction CPU seconds of done jobs, by `tenant`.
+pub const TENANT_EXTRACTION_CPU_SECONDS_TOTAL: &str = "riptide_tenant_extraction_cpu_seconds_total";
+/// Page bytes fetched for done jobs, by `tenant`.
+pub const TENANT_BYTES_FETCHED_TOTAL: &str = "riptide_tenant_bytes_fetched_total";
 /// Messages waiting in each queue, by `queue` (exported by the dispatcher).
 pub const QUEUE_DEPTH: &str = "riptide_queue_depth";
 /// Jobs submitted through the dispatcher, by `result` (`queued`, `duplicate`, `error`).
@@ -76,20 +85,23 @@ pub enum JobOutcome {
     Duplicate,
     /// Its host was not free: put aside until it is (politeness), without an attempt.
     Deferred,
-    /// A crawl's page not fetched: its crawl was cancelled, or robots.txt refused it.
+    /// A crawl's page not fetched: robots.txt refused it.
     Skipped,
+    /// Cancelled by a producer (or with its crawl): not run, or stopped while running.
+    Cancelled,
     /// Nothing could be settled (e.g. Redis away too long); handed back to the broker.
     Requeued,
 }
 
 impl JobOutcome {
-    pub const ALL: [JobOutcome; 7] = [
+    pub const ALL: [JobOutcome; 8] = [
         Self::Done,
         Self::Retried,
         Self::Dead,
         Self::Duplicate,
         Self::Deferred,
         Self::Skipped,
+        Self::Cancelled,
         Self::Requeued,
     ];
 
@@ -101,6 +113,7 @@ impl JobOutcome {
             Self::Duplicate => "duplicate",
             Self::Deferred => "deferred",
             Self::Skipped => "skipped",
+            Self::Cancelled => "cancelled",
             Self::Requeued => "requeued",
         }
     }

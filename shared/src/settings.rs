@@ -63,6 +63,9 @@ pub struct RedisSettings {
     pub result_ttl_secs: u64,
     /// Identical submissions within this many seconds are processed once.
     pub dedup_window_secs: u64,
+    /// A submission repeating an `idempotency_key` within this many seconds gets the
+    /// original job back instead of a new one.
+    pub idempotency_window_secs: u64,
 }
 
 /// Per-command and connect timeout: a stopped Redis must fail fast so callers' retry loops
@@ -88,6 +91,7 @@ impl Default for RedisSettings {
             url: "redis://127.0.0.1:6379/".into(),
             result_ttl_secs: 7 * 24 * 3600,
             dedup_window_secs: 600,
+            idempotency_window_secs: 24 * 3600,
         }
     }
 }

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use redis::aio::ConnectionManager;
 use redis::Script;
 
-use crate::job::{now_ms, Status};
+use crate::job::{now_ms, Receipt, Status};
 use crate::keys::{self, field};
 
 /// A Lua script whose body can use `now`: Redis's own clock in milliseconds, so that
@@ -28,6 +28,8 @@ pub enum Transition {
     Applied,
     /// The job's status did not allow it; the status it has.
     Refused(Option<Status>),
+    /// A claim (`processing`) refused because a producer cancelled the job.
+    CancelRequested,
 }
 
 impl Transition {
@@ -36,10 +38,12 @@ impl Transition {
     }
 }
 
-/// KEYS: job hash, status counters, completion stream, and for a crawl's page the crawl's
-/// hash and its pages list. ARGV: new status, TTL seconds, stream max length, "1" to apply
-/// only from `dead`, job id, now, the crawl's terminal reason ("" when none), the crawl id,
-/// then field/value pairs.
+/// KEYS: job hash, status counters, completion stream, the crawl's hash and its pages list
+/// (for a crawl's page; else unused), the tenant's usage hash, the set of tenants. ARGV:
+/// new status, TTL seconds, stream max length, "1" to apply only from `dead`, job id, now,
+/// the crawl's terminal reason ("" when none), the crawl id, the tenant and its usage as a
+/// JSON object of counters ("" when none: added when the job ends done), then field/value
+/// pairs.
 static TRANSITION: LazyLock<Script> = LazyLock::new(|| {
     let terminal: Vec<String> = Status::ALL
         .iter()
@@ -56,17 +60,26 @@ if ARGV[4] == '1' then
 elseif {terminal} then
   return current
 end
-if #ARGV >= 9 then
-  redis.call('HSET', KEYS[1], '{status}', to, '{updated}', ARGV[6], unpack(ARGV, 9))
+if to == '{processing}' and redis.call('HGET', KEYS[1], '{cancel}') == '1' then
+  return '{cancel_requested}'
+end
+if #ARGV >= 11 then
+  redis.call('HSET', KEYS[1], '{status}', to, '{updated}', ARGV[6], unpack(ARGV, 11))
 else
   redis.call('HSET', KEYS[1], '{status}', to, '{updated}', ARGV[6])
 end
 if to == '{done}' then redis.call('HDEL', KEYS[1], '{error}') end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 redis.call('HINCRBY', KEYS[2], to, 1)
+if to == '{done}' and ARGV[10] ~= '' then
+  for name, value in pairs(cjson.decode(ARGV[10])) do
+    redis.call('HINCRBY', KEYS[6], name, value)
+  end
+  redis.call('SADD', KEYS[7], ARGV[9])
+end
 if {terminal_to} then
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'id', ARGV[5], 'status', to)
-  if #KEYS >= 5 and ARGV[7] ~= '' then
+  if ARGV[7] ~= '' then
     local reason = ARGV[7]
     redis.call('HINCRBY', KEYS[4], reason, 1)
     if string.sub(reason, 1, 5) == 'dead:' then redis.call('HINCRBY', KEYS[4], 'dead', 1) end
@@ -88,12 +101,16 @@ return 'applied'
         error = field::ERROR,
         dead = Status::Dead.as_str(),
         done = Status::Done.as_str(),
+        processing = Status::Processing.as_str(),
+        cancel = field::CANCEL_REQUESTED,
+        cancel_requested = CANCEL_REQUESTED,
         terminal = terminal,
         terminal_to = terminal.replace("current", "to"),
     ))
 });
 
 const APPLIED: &str = "applied";
+const CANCEL_REQUESTED: &str = "cancel-requested";
 
 /// Moves job `id` to `to`, setting `fields` too, unless its status is terminal.
 pub async fn transition(
@@ -103,7 +120,7 @@ pub async fn transition(
     fields: &[(&str, String)],
     ttl_secs: u64,
 ) -> redis::RedisResult<Transition> {
-    run(conn, id, to, fields, ttl_secs, false, None).await
+    run(conn, id, to, fields, ttl_secs, false, Tally::default()).await
 }
 
 /// A crawl page's terminal state, counted in its crawl in the same atomic step as the
@@ -116,16 +133,90 @@ pub struct CrawlTally<'a> {
     pub reason: &'a str,
 }
 
-/// [`transition`] for a crawl's page: a terminal transition is tallied in the crawl.
-pub async fn transition_in_crawl(
+/// A job's cost, added to its tenant's totals in the same atomic step as its `done`, so
+/// the totals are exactly the sum of the stored receipts.
+#[derive(Debug, Clone, Copy)]
+pub struct UsageTally<'a> {
+    pub tenant: &'a str,
+    pub receipt: &'a Receipt,
+}
+
+/// What a transition counts besides the job's own status.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tally<'a> {
+    pub crawl: Option<CrawlTally<'a>>,
+    pub usage: Option<UsageTally<'a>>,
+}
+
+/// [`transition`] that also counts the job in its crawl and its tenant's usage.
+pub async fn transition_tallied(
     conn: &ConnectionManager,
     id: &str,
     to: Status,
     fields: &[(&str, String)],
     ttl_secs: u64,
-    tally: CrawlTally<'_>,
+    tally: Tally<'_>,
 ) -> redis::RedisResult<Transition> {
-    run(conn, id, to, fields, ttl_secs, false, Some(tally)).await
+    run(conn, id, to, fields, ttl_secs, false, tally).await
+}
+
+/// What a cancellation request found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CancelRequest {
+    /// No such job (never submitted, or expired).
+    Unknown,
+    /// The job had already finished: nothing changed.
+    Finished(Status),
+    /// Marked: the job was in this status. A worker running it stops it, and a worker that
+    /// picks it up later refuses it.
+    Marked { was: Status, crawl: Option<String> },
+}
+
+/// KEYS: job hash. Marks the job cancelled unless it finished; returns {status, crawl id}
+/// ("" when unknown), and whether it was marked.
+static REQUEST_CANCEL: LazyLock<Script> = LazyLock::new(|| {
+    let terminal: Vec<String> = Status::ALL
+        .iter()
+        .filter(|s| s.is_terminal())
+        .map(|s| format!("current == '{}'", s.as_str()))
+        .collect();
+    Script::new(&format!(
+        r#"
+local current = redis.call('HGET', KEYS[1], '{status}')
+if not current then return {{'', '', 0}} end
+local crawl = redis.call('HGET', KEYS[1], '{crawl}') or ''
+if {terminal} then return {{current, crawl, 0}} end
+redis.call('HSET', KEYS[1], '{cancel}', '1')
+return {{current, crawl, 1}}
+"#,
+        status = field::STATUS,
+        crawl = field::CRAWL_ID,
+        cancel = field::CANCEL_REQUESTED,
+        terminal = terminal.join(" or "),
+    ))
+});
+
+/// Marks job `id` cancelled unless it already finished.
+pub async fn request_cancel(
+    conn: &ConnectionManager,
+    id: &str,
+) -> redis::RedisResult<CancelRequest> {
+    let mut conn = conn.clone();
+    let (status, crawl, marked): (String, String, i64) = REQUEST_CANCEL
+        .key(keys::job(id))
+        .invoke_async(&mut conn)
+        .await?;
+    let Some(status) = Status::parse(&status) else {
+        return Ok(CancelRequest::Unknown);
+    };
+    Ok(if marked == 1 {
+        CancelRequest::Marked {
+            was: status,
+            crawl: (!crawl.is_empty()).then_some(crawl),
+        }
+    } else {
+        CancelRequest::Finished(status)
+    })
 }
 
 /// Makes a dead job `queued` again (an operator's replay); refused for any other status.
@@ -141,7 +232,7 @@ pub async fn reopen_dead(
         &[(field::ATTEMPTS, "0".into())],
         ttl_secs,
         true,
-        None,
+        Tally::default(),
     )
     .await
 }
@@ -153,18 +244,35 @@ async fn run(
     fields: &[(&str, String)],
     ttl_secs: u64,
     only_from_dead: bool,
-    tally: Option<CrawlTally<'_>>,
+    tally: Tally<'_>,
 ) -> redis::RedisResult<Transition> {
+    let job_key = keys::job(id);
+    let crawl_id = tally.crawl.map_or("", |c| c.crawl_id);
+    let usage = tally.usage.map(|u| {
+        let counters: serde_json::Map<String, serde_json::Value> = u
+            .receipt
+            .counters()
+            .into_iter()
+            .map(|(name, value)| (name.to_string(), value.into()))
+            .collect();
+        (u.tenant, serde_json::Value::Object(counters).to_string())
+    });
     let mut invocation = TRANSITION.prepare_invoke();
     invocation
-        .key(keys::job(id))
+        .key(&job_key)
         .key(keys::STATUS_COUNTS)
         .key(keys::COMPLETIONS);
-    if let Some(tally) = tally {
-        invocation
-            .key(keys::crawl(tally.crawl_id))
-            .key(keys::crawl_pages(tally.crawl_id));
-    }
+    match tally.crawl {
+        Some(crawl) => invocation
+            .key(keys::crawl(crawl.crawl_id))
+            .key(keys::crawl_pages(crawl.crawl_id)),
+        // Unused by the script: any key will do.
+        None => invocation.key(&job_key).key(&job_key),
+    };
+    match &usage {
+        Some((tenant, _)) => invocation.key(keys::usage(tenant)).key(keys::TENANTS),
+        None => invocation.key(&job_key).key(&job_key),
+    };
     invocation
         .arg(to.as_str())
         .arg(ttl_secs.clamp(1, i64::MAX as u64))
@@ -172,8 +280,10 @@ async fn run(
         .arg(if only_from_dead { "1" } else { "0" })
         .arg(id)
         .arg(now_ms())
-        .arg(tally.map_or("", |t| t.reason))
-        .arg(tally.map_or("", |t| t.crawl_id));
+        .arg(tally.crawl.map_or("", |t| t.reason))
+        .arg(crawl_id)
+        .arg(usage.as_ref().map_or("", |(tenant, _)| *tenant))
+        .arg(usage.as_ref().map_or("", |(_, json)| json.as_str()));
     for (name, value) in fields {
         invocation.arg(*name).arg(value);
     }
@@ -181,6 +291,8 @@ async fn run(
     let answer: String = invocation.invoke_async(&mut conn).await?;
     Ok(if answer == APPLIED {
         Transition::Applied
+    } else if answer == CANCEL_REQUESTED {
+        Transition::CancelRequested
     } else {
         Transition::Refused(Status::parse(&answer))
     })

@@ -69,6 +69,11 @@ pub struct Topology {
 }
 
 impl Topology {
+    /// The namespace the queue names start with.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
     pub fn new(namespace: &str) -> Self {
         Self {
             namespace: namespace.to_string(),

@@ -62,6 +62,9 @@ pub struct ProcessConfig {
     /// Unacked jobs the broker sends this worker at once (default: `wasm.max_instances`,
     /// one waiting job per extraction slot).
     pub prefetch: Option<u16>,
+    /// Tenants whose usage metrics get a label of their own; the others count as `other`
+    /// (Prometheus label sets must stay bounded). Redis keeps every tenant's totals.
+    pub tenant_labels: Vec<String>,
 }
 
 impl Default for ProcessConfig {
@@ -71,6 +74,7 @@ impl Default for ProcessConfig {
             listen: "127.0.0.1:9100".into(),
             drain_timeout_secs: 60,
             prefetch: None,
+            tenant_labels: Vec::new(),
         }
     }
 }

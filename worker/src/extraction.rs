@@ -14,6 +14,8 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
+use tokio_util::sync::CancellationToken;
+
 use riptide_extractor::{ExtractError, ExtractedDoc, ExtractionMode, Limits, PageLinks};
 use serde::Serialize;
 
@@ -50,6 +52,8 @@ impl Engine {
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Stats {
     pub processing_time_us: u64,
+    /// CPU time of the extracting thread.
+    pub cpu_us: u64,
     pub fuel_consumed: u64,
     pub peak_memory_bytes: u64,
     pub engine: Engine,
@@ -63,6 +67,8 @@ struct Page<'a> {
     mode: &'a ExtractionMode,
     /// Also list the links a crawler may follow.
     with_links: bool,
+    /// Stops the guest when the job is cancelled.
+    cancel: &'a CancellationToken,
 }
 
 /// The document and, when asked for, the page's links.
@@ -131,6 +137,14 @@ impl Extractor {
         }
     }
 
+    /// BLAKE3 of the component pages go through when `engine` ran them (none natively).
+    pub fn component_digest(&self, engine: Engine) -> Option<&str> {
+        match (engine, &self.sandbox) {
+            (Engine::Wasm, Some(sandbox)) => Some(sandbox.component_digest()),
+            _ => None,
+        }
+    }
+
     pub fn sandbox(&self) -> Option<&Sandbox> {
         self.sandbox.as_ref()
     }
@@ -141,16 +155,18 @@ impl Extractor {
 
     /// Extracts one page (blocking: call from a blocking thread in async code).
     pub fn extract(&self, html: &str, url: &str, mode: &ExtractionMode) -> Extraction {
-        self.extract_page(html, url, mode, false)
+        self.extract_page(html, url, mode, false, &CancellationToken::new())
     }
 
-    /// Extracts one page and, `with_links`, lists the links a crawler may follow from it.
+    /// Extracts one page and, `with_links`, lists the links a crawler may follow from it;
+    /// cancelling `cancel` stops a sandboxed extraction within the sandbox's check interval.
     pub fn extract_page(
         &self,
         html: &str,
         url: &str,
         mode: &ExtractionMode,
         with_links: bool,
+        cancel: &CancellationToken,
     ) -> Extraction {
         let cpu_before = thread_cpu_seconds();
         let page = Page {
@@ -158,8 +174,9 @@ impl Extractor {
             url,
             mode,
             with_links,
+            cancel,
         };
-        let extraction = match &self.sandbox {
+        let mut extraction = match &self.sandbox {
             None => self.extract_natively(&page, Engine::Native),
             Some(sandbox) => match self.breaker.route() {
                 Route::Fallback => self.extract_natively(&page, Engine::NativeFallback),
@@ -167,11 +184,13 @@ impl Extractor {
             },
         };
         self.update_breaker_metrics();
+        let cpu_seconds = (thread_cpu_seconds() - cpu_before).max(0.0);
+        extraction.stats.cpu_us = (cpu_seconds * 1e6) as u64;
         let stats = &extraction.stats;
         self.metrics
             .extraction_cpu_seconds
             .with_label_values(&[stats.engine.as_str()])
-            .inc_by((thread_cpu_seconds() - cpu_before).max(0.0));
+            .inc_by(cpu_seconds);
         self.metrics
             .extraction_seconds
             .with_label_values(&[stats.engine.as_str()])
@@ -185,18 +204,13 @@ impl Extractor {
             url,
             mode,
             with_links,
+            ..
         } = *page;
         self.metrics.instances_in_use.inc();
         let started = Instant::now();
-        let outcome = if with_links {
-            sandbox
-                .extract_for_crawl(html, url, mode)
-                .map(|run| run.map(|r| r.map(|(doc, _, links)| (doc, Some(links)))))
-        } else {
-            sandbox
-                .extract(html, url, mode)
-                .map(|run| run.map(|r| r.map(|(doc, _)| (doc, None))))
-        };
+        let outcome = sandbox
+            .extract_page(html, url, mode, with_links, page.cancel)
+            .map(|run| run.map(|r| r.map(|(doc, _, links)| (doc, links))));
         let elapsed_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         self.metrics.instances_in_use.dec();
         match outcome {
@@ -214,6 +228,7 @@ impl Extractor {
                     links,
                     stats: Stats {
                         processing_time_us: run.stats.processing_time_us,
+                        cpu_us: 0,
                         fuel_consumed: run.stats.fuel_consumed,
                         peak_memory_bytes: run.stats.peak_memory_bytes,
                         engine: Engine::Wasm,
@@ -221,6 +236,21 @@ impl Extractor {
                     retry_later: false,
                 }
             }
+            Err(SandboxError::Cancelled) => Extraction {
+                // Not the sandbox's fault, and nothing to fall back to: the job is gone.
+                result: Err(ExtractError::InternalError(
+                    SandboxError::Cancelled.to_string(),
+                )),
+                links: None,
+                stats: Stats {
+                    processing_time_us: elapsed_us,
+                    cpu_us: 0,
+                    fuel_consumed: 0,
+                    peak_memory_bytes: 0,
+                    engine: Engine::Wasm,
+                },
+                retry_later: false,
+            },
             Err(error) => {
                 self.metrics
                     .sandbox_failures
@@ -243,6 +273,7 @@ impl Extractor {
                         result: Err(ExtractError::ResourceLimit(error.to_string())),
                         stats: Stats {
                             processing_time_us: elapsed_us,
+                            cpu_us: 0,
                             fuel_consumed,
                             peak_memory_bytes,
                             engine: Engine::Wasm,
@@ -260,6 +291,7 @@ impl Extractor {
                         ))),
                         stats: Stats {
                             processing_time_us: elapsed_us,
+                            cpu_us: 0,
                             fuel_consumed: 0,
                             peak_memory_bytes: 0,
                             engine: Engine::Wasm,
@@ -280,6 +312,7 @@ impl Extractor {
             url,
             mode,
             with_links,
+            ..
         } = *page;
         let started = Instant::now();
         if engine == Engine::NativeFallback {
@@ -293,6 +326,7 @@ impl Extractor {
                     ))),
                     stats: Stats {
                         processing_time_us: 0,
+                        cpu_us: 0,
                         fuel_consumed: 0,
                         peak_memory_bytes: 0,
                         engine,
@@ -330,6 +364,7 @@ impl Extractor {
             stats: Stats {
                 processing_time_us: u64::try_from(started.elapsed().as_micros())
                     .unwrap_or(u64::MAX),
+                cpu_us: 0,
                 fuel_consumed: 0,
                 peak_memory_bytes: 0,
                 engine,

@@ -86,6 +86,8 @@ pub struct Page {
     /// The URL after redirects: links resolve against it.
     pub url: String,
     pub html: String,
+    /// Body bytes as received.
+    pub bytes: u64,
     /// The answer's `X-Robots-Tag` says `nofollow` (or `none`): its links are not followed.
     pub nofollow: bool,
 }
@@ -145,6 +147,7 @@ impl Fetcher {
             .any(|d| d == "nofollow" || d == "none");
         Ok(Page {
             html: decode(&response.body, response.content_type.as_deref()),
+            bytes: response.body.len() as u64,
             url: response.url,
             nofollow,
         })

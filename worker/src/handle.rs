@@ -18,6 +18,7 @@ use lapin::options::BasicAckOptions;
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::BasicProperties;
 use rand::Rng;
+use riptide_shared::deferred;
 use riptide_shared::job::{now_ms, Job, Status};
 use riptide_shared::metrics::JobOutcome;
 use riptide_shared::outcome::DeadReason;
@@ -27,6 +28,7 @@ use riptide_shared::state::Transition;
 use riptide_shared::topology::header;
 use tokio_util::sync::CancellationToken;
 
+use crate::cancel::Cancellations;
 use crate::consume::Handler;
 use crate::crawl::{CrawlError, Crawls, Followed};
 use crate::health::Readiness;
@@ -41,6 +43,8 @@ const STORE_RETRY_MAX_DELAY: Duration = Duration::from_secs(3);
 
 pub struct JobHandler {
     pub worker_id: String,
+    /// The running jobs, watched for cancellation.
+    pub cancellations: Arc<Cancellations>,
     /// Crawl pages' links and cancellation.
     pub crawls: Crawls,
     pub broker: BrokerSettings,
@@ -103,10 +107,22 @@ impl JobHandler {
                 return Ok(JobOutcome::Dead);
             }
         };
+        if let Some(at) = job.run_at_ms.filter(|at| *at > now_ms()) {
+            // Published before its time (straight to the queue by a producer): it waits in
+            // Redis like any scheduled job.
+            let redis = self.store.connection();
+            let namespace = &self.broker.namespace;
+            self.with_redis(abort, || {
+                deferred::schedule(&redis, namespace, &delivery.data, at)
+            })
+            .await?;
+            ack(delivery).await;
+            return Ok(JobOutcome::Deferred);
+        }
         if job.attempts == 0 {
             // Retried jobs waited in a retry queue on purpose; only first deliveries show
             // how long the backlog makes new work wait.
-            let waited_ms = now_ms().saturating_sub(job.created_at_ms);
+            let waited_ms = now_ms().saturating_sub(job.ready_at_ms());
             self.metrics
                 .job_queue_wait_seconds
                 .observe(waited_ms as f64 / 1000.0);
@@ -116,38 +132,41 @@ impl JobHandler {
                 .with_redis(abort, || self.crawls.cancelled(crawl))
                 .await?
             {
-                let finished = self
-                    .with_redis(abort, || {
-                        self.store.finish(
-                            &job,
-                            Status::Cancelled,
-                            job.attempts,
-                            "cancelled: its crawl was cancelled",
-                            &self.worker_id,
-                            "cancelled",
-                        )
-                    })
-                    .await?;
-                if finished.applied() {
-                    self.metrics.record_crawl_page("cancelled");
-                }
-                ack(delivery).await;
-                return Ok(JobOutcome::Skipped);
+                return self
+                    .cancel(delivery, &job, "its crawl was cancelled", abort)
+                    .await;
             }
         }
+        let queue_wait_us = now_ms().saturating_sub(job.ready_at_ms()) * 1000;
+        let claim_started = Instant::now();
         let claimed = self
             .with_redis(abort, || self.store.begin(&job, &self.worker_id))
             .await?;
-        if let Transition::Refused(status) = claimed {
-            tracing::debug!(job = %job.id, ?status, "already finished; acking this copy without work");
-            ack(delivery).await;
-            return Ok(JobOutcome::Duplicate);
+        let claim_us = micros(claim_started.elapsed());
+        match claimed {
+            Transition::Applied => {}
+            Transition::Refused(status) => {
+                tracing::debug!(job = %job.id, ?status, "already finished; acking this copy without work");
+                ack(delivery).await;
+                return Ok(JobOutcome::Duplicate);
+            }
+            Transition::CancelRequested => {
+                return self
+                    .cancel(delivery, &job, "cancelled by request", abort)
+                    .await;
+            }
         }
 
+        let watched = self
+            .cancellations
+            .watch(&job.id, job.crawl.as_ref().map(|c| c.id.as_str()));
+        // The runner itself stops a cancelled job (its fetch dropped, its guest stopped at
+        // the next check), so the host's lease is released on the way out.
         let run = tokio::select! {
-            run = self.runner.run(&job) => run,
+            run = self.runner.run(&job, watched.token()) => run,
             _ = abort.cancelled() => return Err(Unsettled::Aborted),
         };
+        drop(watched);
         let (run, links, sitemaps) = match run {
             Ok(ran) => (Ok(ran.result), ran.links, ran.sitemaps),
             Err(stop) => (Err(stop), None, Vec::new()),
@@ -180,7 +199,13 @@ impl JobHandler {
                 self.record(&job.id, || self.store.requeued(&job.id)).await;
                 return Ok(JobOutcome::Deferred);
             }
-            Settlement::Complete(result) => {
+            Settlement::Cancel => {
+                return self
+                    .cancel(delivery, &job, "stopped while running", abort)
+                    .await;
+            }
+            Settlement::Complete(mut result) => {
+                let follow_started = Instant::now();
                 if let (Some(crawl), Some(links)) = (&job.crawl, &links) {
                     // Before the page counts as done: its crawl cannot complete while links
                     // it found are still to be admitted.
@@ -208,12 +233,18 @@ impl JobHandler {
                             .inc_by(count);
                     }
                 }
+                result.receipt.queue_wait_us = queue_wait_us;
+                result.receipt.store_us = claim_us + micros(follow_started.elapsed());
                 let stored = self
                     .with_redis(abort, || self.store.complete(&job, &result))
                     .await?;
                 ack(delivery).await;
-                if job.crawl.is_some() && stored.applied() {
-                    self.metrics.record_crawl_page("done");
+                if stored.applied() {
+                    if job.crawl.is_some() {
+                        self.metrics.record_crawl_page("done");
+                    }
+                    self.metrics
+                        .record_usage(job.tenant.as_deref(), &result.receipt);
                 }
                 return Ok(if stored.applied() {
                     JobOutcome::Done
@@ -300,6 +331,35 @@ impl JobHandler {
             self.record(&job.id, finish).await;
         }
         Ok(outcome)
+    }
+
+    /// Ends a job `cancelled` without running it (further): counted in its crawl, if any,
+    /// before its delivery is acked.
+    async fn cancel(
+        &self,
+        delivery: &Delivery,
+        job: &Job,
+        why: &str,
+        abort: &CancellationToken,
+    ) -> Result<JobOutcome, Unsettled> {
+        let message = format!("cancelled: {why}");
+        let finished = self
+            .with_redis(abort, || {
+                self.store.finish(
+                    job,
+                    Status::Cancelled,
+                    job.attempts,
+                    &message,
+                    &self.worker_id,
+                    "cancelled",
+                )
+            })
+            .await?;
+        if finished.applied() && job.crawl.is_some() {
+            self.metrics.record_crawl_page("cancelled");
+        }
+        ack(delivery).await;
+        Ok(JobOutcome::Cancelled)
     }
 
     /// Writes a status after the delivery was acked (its successor being safe in the broker
@@ -399,4 +459,8 @@ async fn ack(delivery: &Delivery) {
 
 fn long_str(s: &str) -> AMQPValue {
     AMQPValue::LongString(LongString::from(s))
+}
+
+fn micros(elapsed: Duration) -> u64 {
+    u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX)
 }

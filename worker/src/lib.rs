@@ -4,6 +4,8 @@
 
 /// Circuit breaker in front of the sandbox.
 pub mod breaker;
+/// Stopping running jobs that were cancelled, wherever they run.
+pub mod cancel;
 /// Worker configuration (defaults < file < environment).
 pub mod config;
 /// The RabbitMQ consumer loop: connect, QoS, tasks, drain, reconnect.

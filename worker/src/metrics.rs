@@ -5,7 +5,11 @@ use prometheus::{
     exponential_buckets, CounterVec, Encoder, Gauge, Histogram, HistogramOpts, HistogramVec,
     IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
+use std::collections::HashSet;
+
 use riptide_shared::frontier::LINK_REASONS;
+use riptide_shared::job::Receipt;
+use riptide_shared::keys;
 use riptide_shared::metrics::{self as names, JobOutcome};
 use std::time::Duration;
 
@@ -37,10 +41,25 @@ pub struct Metrics {
     pub politeness_wait_seconds: Histogram,
     pub crawl_links: IntCounterVec,
     pub crawl_pages: IntCounterVec,
+    pub tenant_jobs: IntCounterVec,
+    pub tenant_fuel: IntCounterVec,
+    pub tenant_cpu_seconds: CounterVec,
+    pub tenant_bytes_fetched: IntCounterVec,
+    /// Tenants with a label of their own; the others count as `other`.
+    tenant_labels: HashSet<String>,
 }
+
+/// The tenant label of tenants not configured for a label of their own.
+pub const OTHER_TENANT: &str = "other";
 
 impl Metrics {
     pub fn new() -> prometheus::Result<Self> {
+        Self::with_tenants(&[])
+    }
+
+    /// Metrics whose per-tenant series name these tenants (and `default`, for jobs without
+    /// one); any other tenant counts as `other`, so the label set stays bounded.
+    pub fn with_tenants(tenants: &[String]) -> prometheus::Result<Self> {
         let registry = Registry::new();
         let metrics = Self {
             jobs: IntCounterVec::new(
@@ -154,6 +173,33 @@ impl Metrics {
                 ),
                 &["reason"],
             )?,
+            tenant_jobs: IntCounterVec::new(
+                Opts::new(names::TENANT_JOBS_TOTAL, "Jobs done, by tenant"),
+                &["tenant"],
+            )?,
+            tenant_fuel: IntCounterVec::new(
+                Opts::new(names::TENANT_FUEL_TOTAL, "Sandbox fuel consumed, by tenant"),
+                &["tenant"],
+            )?,
+            tenant_cpu_seconds: CounterVec::new(
+                Opts::new(
+                    names::TENANT_EXTRACTION_CPU_SECONDS_TOTAL,
+                    "Extraction CPU time, by tenant",
+                ),
+                &["tenant"],
+            )?,
+            tenant_bytes_fetched: IntCounterVec::new(
+                Opts::new(
+                    names::TENANT_BYTES_FETCHED_TOTAL,
+                    "Page bytes fetched, by tenant",
+                ),
+                &["tenant"],
+            )?,
+            tenant_labels: tenants
+                .iter()
+                .cloned()
+                .chain([keys::DEFAULT_TENANT.to_string()])
+                .collect(),
             registry,
         };
         let r = &metrics.registry;
@@ -179,6 +225,10 @@ impl Metrics {
         r.register(Box::new(metrics.politeness_wait_seconds.clone()))?;
         r.register(Box::new(metrics.crawl_links.clone()))?;
         r.register(Box::new(metrics.crawl_pages.clone()))?;
+        r.register(Box::new(metrics.tenant_jobs.clone()))?;
+        r.register(Box::new(metrics.tenant_fuel.clone()))?;
+        r.register(Box::new(metrics.tenant_cpu_seconds.clone()))?;
+        r.register(Box::new(metrics.tenant_bytes_fetched.clone()))?;
         metrics.start_labels_at_zero();
         Ok(metrics)
     }
@@ -213,6 +263,37 @@ impl Metrics {
             self.crawl_links.with_label_values(&[reason]);
         }
         self.crawl_pages.with_label_values(&["done"]);
+        for tenant in self
+            .tenant_labels
+            .iter()
+            .map(String::as_str)
+            .chain([OTHER_TENANT])
+        {
+            self.tenant_jobs.with_label_values(&[tenant]);
+            self.tenant_fuel.with_label_values(&[tenant]);
+            self.tenant_cpu_seconds.with_label_values(&[tenant]);
+            self.tenant_bytes_fetched.with_label_values(&[tenant]);
+        }
+    }
+
+    /// Adds a done job's receipt to its tenant's series.
+    pub fn record_usage(&self, tenant: Option<&str>, receipt: &Receipt) {
+        let tenant = tenant.unwrap_or(keys::DEFAULT_TENANT);
+        let label = if self.tenant_labels.contains(tenant) {
+            tenant
+        } else {
+            OTHER_TENANT
+        };
+        self.tenant_jobs.with_label_values(&[label]).inc();
+        self.tenant_fuel
+            .with_label_values(&[label])
+            .inc_by(receipt.fuel_consumed);
+        self.tenant_cpu_seconds
+            .with_label_values(&[label])
+            .inc_by(receipt.extraction_cpu_us as f64 / 1e6);
+        self.tenant_bytes_fetched
+            .with_label_values(&[label])
+            .inc_by(receipt.bytes_fetched);
     }
 
     /// Counts a crawl page that ended for good, under its crawl's terminal reason.

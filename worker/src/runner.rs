@@ -7,13 +7,14 @@
 //! cannot hand its slot to another page while its guest is still running.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use riptide_extractor::{ExtractedDoc, PageLinks};
 use riptide_shared::frontier;
-use riptide_shared::job::{now_ms, Job, JobKind, JobResult};
+use riptide_shared::job::{now_ms, Job, JobKind, JobResult, Receipt};
 use riptide_shared::outcome::DeadReason;
 use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::extraction::Extractor;
@@ -49,21 +50,41 @@ pub struct Runner {
 impl Runner {
     /// Fetches (for `url` jobs, when robots.txt and the host's pace allow) and extracts the
     /// job's page; for a crawl's page, also the links it offers.
-    pub async fn run(&self, job: &Job) -> Result<Ran, Stop> {
+    /// Cancelling `cancel` stops a running guest (the caller drops this future to stop
+    /// the rest).
+    pub async fn run(&self, job: &Job, cancel: &CancellationToken) -> Result<Ran, Stop> {
         if job.crawl.as_ref().is_some_and(|crawl| crawl.sitemap) {
-            return self.read_sitemap(job).await;
+            return self.read_sitemap(job, cancel).await;
         }
         let mode = job
             .extraction_mode()
             .map_err(|e| Failure::permanent(DeadReason::InvalidJob, e.to_string()))?;
-        let (url, html, nofollow) = match job.kind {
-            JobKind::Html => (job.url.clone(), job.html.clone().unwrap_or_default(), false),
+        let (url, html, nofollow, bytes_fetched, fetch_us) = match job.kind {
+            JobKind::Html => (
+                job.url.clone(),
+                job.html.clone().unwrap_or_default(),
+                false,
+                0,
+                0,
+            ),
             JobKind::Url => {
+                let fetch_started = Instant::now();
                 let url = self.admit(job).await?;
-                let fetched = self.fetcher.fetch(url.target.as_str()).await;
+                let fetched = self
+                    .unless_cancelled(cancel, self.fetcher.fetch(url.target.as_str()))
+                    .await;
                 self.release(&url.lease, answered(&fetched)).await;
+                if cancel.is_cancelled() {
+                    return Err(Stop::Cancelled);
+                }
                 let page = fetched.map_err(fetch_failure)?;
-                (page.url, page.html, page.nofollow)
+                (
+                    page.url,
+                    page.html,
+                    page.nofollow,
+                    page.bytes,
+                    micros(fetch_started.elapsed()),
+                )
             }
         };
         let sitemaps = self.listed_sitemaps(job).await;
@@ -72,8 +93,10 @@ impl Runner {
         })?;
         let extractor = self.extractor.clone();
         let with_links = job.crawl.is_some();
+        let extract_started = Instant::now();
+        let guest_cancel = cancel.clone();
         let (extraction, url) = tokio::task::spawn_blocking(move || {
-            let extraction = extractor.extract_page(&html, &url, &mode, with_links);
+            let extraction = extractor.extract_page(&html, &url, &mode, with_links, &guest_cancel);
             drop(slot);
             (extraction, url)
         })
@@ -91,11 +114,31 @@ impl Runner {
             }
             links
         });
+        let stats = extraction.stats;
+        let receipt = Receipt {
+            engine: stats.engine.as_str().to_string(),
+            component_digest: self
+                .extractor
+                .component_digest(stats.engine)
+                .unwrap_or_default()
+                .to_string(),
+            fuel_consumed: stats.fuel_consumed,
+            extraction_cpu_us: stats.cpu_us,
+            peak_memory_bytes: stats.peak_memory_bytes,
+            bytes_fetched,
+            fetch_us,
+            extract_us: micros(extract_started.elapsed()),
+            ..Receipt::default()
+        };
+        if cancel.is_cancelled() {
+            return Err(Stop::Cancelled);
+        }
         match extraction.result {
             Ok(content) => Ok(Ran {
                 links,
                 sitemaps,
                 result: JobResult {
+                    receipt,
                     id: job.id.clone(),
                     url,
                     extractor: extraction.stats.engine.as_str().to_string(),
@@ -130,12 +173,19 @@ struct Admitted {
 impl Runner {
     /// Reads a crawl's sitemap: the pages it lists become the crawl's links, the sitemaps
     /// an index lists are read in turn.
-    async fn read_sitemap(&self, job: &Job) -> Result<Ran, Stop> {
+    async fn read_sitemap(&self, job: &Job, cancel: &CancellationToken) -> Result<Ran, Stop> {
+        let fetch_started = Instant::now();
         let url = self.admit(job).await?;
-        let fetched = self.fetcher.fetch_sitemap(url.target.as_str()).await;
+        let fetched = self
+            .unless_cancelled(cancel, self.fetcher.fetch_sitemap(url.target.as_str()))
+            .await;
         self.release(&url.lease, answered(&fetched)).await;
+        if cancel.is_cancelled() {
+            return Err(Stop::Cancelled);
+        }
         let response = fetched.map_err(fetch_failure)?;
-        let started = std::time::Instant::now();
+        let fetch_us = micros(fetch_started.elapsed());
+        let started = Instant::now();
         let base = Url::parse(&response.url).unwrap_or(url.target);
         let listing = sitemap::parse(&response.body, &base)
             .map_err(|e| Failure::permanent(DeadReason::ParseError, e.to_string()))?;
@@ -155,8 +205,14 @@ impl Runner {
                 url: response.url,
                 extractor: SITEMAP_READER.to_string(),
                 content,
-                processing_time_us: u64::try_from(started.elapsed().as_micros())
-                    .unwrap_or(u64::MAX),
+                processing_time_us: micros(started.elapsed()),
+                receipt: Receipt {
+                    engine: SITEMAP_READER.to_string(),
+                    bytes_fetched: response.body.len() as u64,
+                    fetch_us,
+                    extract_us: micros(started.elapsed()),
+                    ..Receipt::default()
+                },
                 fuel_consumed: 0,
                 attempts: job.attempts + 1,
                 worker: self.worker_id.clone(),
@@ -164,6 +220,19 @@ impl Runner {
                 metadata: job.metadata.clone(),
             },
         })
+    }
+
+    /// `fetch`, dropped when `cancel` fires first (the caller then releases the lease and
+    /// stops with [`Stop::Cancelled`]).
+    async fn unless_cancelled<T>(
+        &self,
+        cancel: &CancellationToken,
+        fetch: impl std::future::Future<Output = Result<T, FetchError>>,
+    ) -> Result<T, FetchError> {
+        tokio::select! {
+            fetched = fetch => fetched,
+            _ = cancel.cancelled() => Err(FetchError::Transient("cancelled".into())),
+        }
     }
 
     /// The sitemaps robots.txt lists for a crawl seed's site (robots.txt was just read for
@@ -276,6 +345,10 @@ impl Runner {
 
 /// The `extractor` of a sitemap's result: it was read, not extracted.
 pub const SITEMAP_READER: &str = "sitemap";
+
+fn micros(elapsed: Duration) -> u64 {
+    u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX)
+}
 
 /// How a fetch went, for the host's pace.
 fn answered<T>(fetched: &Result<T, FetchError>) -> Answered {

@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use backon::{ExponentialBuilder, Retryable};
+use riptide_shared::deferred::Promoter;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::breaker::Breaker;
+use crate::cancel::Cancellations;
 use crate::config::WorkerConfig;
 use crate::consume::Listener;
 use crate::crawl::Crawls;
@@ -19,7 +21,7 @@ use crate::fetch::Fetcher;
 use crate::handle::JobHandler;
 use crate::health::{self, Readiness};
 use crate::metrics::Metrics;
-use crate::politeness::{Politeness, Promoter};
+use crate::politeness::Politeness;
 use crate::robots::Robots;
 use crate::runner::Runner;
 use crate::sandbox::Sandbox;
@@ -36,7 +38,7 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
     } else {
         config.worker.id.clone()
     };
-    let metrics = Arc::new(Metrics::new()?);
+    let metrics = Arc::new(Metrics::with_tenants(&config.worker.tenant_labels)?);
     let readiness = Arc::new(Readiness::default());
 
     let listen = config
@@ -78,8 +80,10 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
     readiness.redis.store(true, Ordering::Relaxed);
 
     let in_flight = Arc::new(AtomicUsize::new(0));
+    let cancellations = Arc::new(Cancellations::new(store.connection()));
     let handler = JobHandler {
         worker_id: worker_id.clone(),
+        cancellations: cancellations.clone(),
         crawls: Crawls::new(store.connection()),
         broker: config.broker.clone(),
         runner: Runner {
@@ -129,6 +133,11 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
         tokio::spawn(async move { promoter.run(shutdown).await })
     };
 
+    let watcher = {
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move { cancellations.run(shutdown).await })
+    };
+
     let heartbeat = {
         let shutdown = shutdown.clone();
         let worker_id = worker_id.clone();
@@ -155,6 +164,7 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
     shutdown.cancel();
     let _ = heartbeat.await;
     let _ = promoter.await;
+    let _ = watcher.await;
     if let Ok(Err(e)) = http.await {
         tracing::warn!(error = %e, "health endpoint stopped with an error");
     }

@@ -57,6 +57,8 @@ pub enum Stop {
     Failed(Failure),
     /// The job's host is not free yet: the job waits, without counting an attempt.
     Throttled(Throttle),
+    /// The job was cancelled while it ran: its fetch dropped or its guest stopped.
+    Cancelled,
 }
 
 impl From<Failure> for Stop {
@@ -94,6 +96,8 @@ pub enum Settlement {
     },
     /// Put `job` (attempts unchanged) aside until its host is free.
     Defer { job: Job, throttle: Throttle },
+    /// The job ends `cancelled`: a producer cancelled it while it ran.
+    Cancel,
     /// A crawl's page not fetched on purpose (its site's robots.txt refuses it): counted in
     /// the crawl under `reason`, not dead-lettered.
     Skip {
@@ -114,6 +118,7 @@ pub fn settle(job: &Job, run: Result<JobResult, Stop>, max_attempts: u32) -> Set
                 throttle,
             }
         }
+        Err(Stop::Cancelled) => return Settlement::Cancel,
         Err(Stop::Failed(failure)) => failure,
     };
     if job.crawl.is_some()
@@ -194,6 +199,7 @@ mod tests {
             worker: "w".into(),
             finished_at_ms: 1,
             metadata: Default::default(),
+            receipt: Default::default(),
         };
         assert_eq!(
             settle(&job(3), Ok(result.clone()), 5),
@@ -261,6 +267,11 @@ mod tests {
                 throttle
             }
         );
+    }
+
+    #[test]
+    fn a_run_cancelled_midway_ends_cancelled_without_an_attempt_counted() {
+        assert_eq!(settle(&job(2), Err(Stop::Cancelled), 5), Settlement::Cancel);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use riptide_shared::job::{now_ms, Job, JobResult, Status};
 use riptide_shared::keys::{self, field};
 use riptide_shared::outcome::BreakerState;
 use riptide_shared::settings::RedisSettings;
-use riptide_shared::state::{self, CrawlTally, Transition};
+use riptide_shared::state::{self, CrawlTally, Tally, Transition, UsageTally};
 
 /// How long a worker's heartbeat hash outlives its last refresh.
 const HEARTBEAT_TTL_SECS: i64 = 30;
@@ -47,14 +47,18 @@ impl Store {
     /// Marks the job taken by this worker, unless it is already finished (a redelivered or
     /// stale copy): then the transition is refused with the terminal status.
     pub async fn begin(&self, job: &Job, worker: &str) -> redis::RedisResult<Transition> {
+        let mut fields = vec![
+            (field::ATTEMPTS, job.attempts.to_string()),
+            (field::WORKER, worker.to_string()),
+        ];
+        if let Some(crawl) = &job.crawl {
+            fields.push((field::CRAWL_ID, crawl.id.clone()));
+        }
         state::transition(
             &self.conn,
             &job.id,
             Status::Processing,
-            &[
-                (field::ATTEMPTS, job.attempts.to_string()),
-                (field::WORKER, worker.to_string()),
-            ],
+            &fields,
             self.ttl_secs,
         )
         .await
@@ -71,6 +75,7 @@ impl Store {
                 e.to_string(),
             ))
         })?;
+        let tenant = job.tenant.as_deref().unwrap_or(keys::DEFAULT_TENANT);
         self.transition(
             job,
             Status::Done,
@@ -80,6 +85,10 @@ impl Store {
                 (field::WORKER, result.worker.clone()),
             ],
             "done",
+            Some(UsageTally {
+                tenant,
+                receipt: &result.receipt,
+            }),
         )
         .await
     }
@@ -111,6 +120,7 @@ impl Store {
                 (field::WORKER, worker.to_string()),
             ],
             crawl_reason,
+            None,
         )
         .await
     }
@@ -121,18 +131,16 @@ impl Store {
         to: Status,
         fields: &[(&str, String)],
         crawl_reason: &str,
+        usage: Option<UsageTally<'_>>,
     ) -> redis::RedisResult<Transition> {
-        match &job.crawl {
-            Some(crawl) => {
-                let tally = CrawlTally {
-                    crawl_id: &crawl.id,
-                    reason: crawl_reason,
-                };
-                state::transition_in_crawl(&self.conn, &job.id, to, fields, self.ttl_secs, tally)
-                    .await
-            }
-            None => state::transition(&self.conn, &job.id, to, fields, self.ttl_secs).await,
-        }
+        let tally = Tally {
+            crawl: job.crawl.as_ref().map(|crawl| CrawlTally {
+                crawl_id: &crawl.id,
+                reason: crawl_reason,
+            }),
+            usage,
+        };
+        state::transition_tallied(&self.conn, &job.id, to, fields, self.ttl_secs, tally).await
     }
 
     /// Publishes this worker's breaker state and load for `riptide-dispatcher stats`.

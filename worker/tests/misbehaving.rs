@@ -12,6 +12,7 @@ use riptide_worker::config::NativeConfig;
 use riptide_worker::extraction::{Engine, Extractor};
 use riptide_worker::metrics::Metrics;
 use riptide_worker::sandbox::{Sandbox, SandboxConfig, SandboxError};
+use tokio_util::sync::CancellationToken;
 
 /// A component with the `riptide:extractor` world's exact types whose `extract`,
 /// `extract-with-stats` and `extract-for-crawl` run `body`; `health-check` returns true.
@@ -119,6 +120,45 @@ fn a_guest_that_never_returns_is_stopped_by_the_epoch_deadline() {
     assert_eq!(error, SandboxError::DeadlineExceeded { timeout_ms: 200 });
     assert!(error.is_page_resource_limit());
     assert!(started.elapsed().as_secs() < 10);
+}
+
+#[test]
+fn a_looping_guest_whose_job_is_cancelled_stops_within_a_check_while_others_run() {
+    let sandbox = Arc::new(sandbox(
+        NEVER_RETURNS,
+        SandboxConfig {
+            timeout_ms: 60_000,
+            fuel_base: u64::MAX / 2,
+            ..config()
+        },
+    ));
+    let cancel = CancellationToken::new();
+    let looping = std::thread::spawn({
+        let sandbox = sandbox.clone();
+        let cancel = cancel.clone();
+        move || {
+            sandbox.extract_page(
+                "<p>page</p>",
+                "https://example.com/",
+                &ExtractionMode::Article,
+                false,
+                &cancel,
+            )
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Another job on the same sandbox is unaffected by the looping one.
+    assert!(sandbox.health_check().unwrap());
+    let cancelled_at = Instant::now();
+    cancel.cancel();
+    let outcome = looping.join().unwrap();
+    let stopped_after = cancelled_at.elapsed();
+    assert_eq!(outcome.unwrap_err(), SandboxError::Cancelled);
+    assert!(
+        stopped_after < std::time::Duration::from_millis(500),
+        "stopped {stopped_after:?} after the cancel"
+    );
+    assert!(sandbox.health_check().unwrap(), "the sandbox serves on");
 }
 
 #[test]

@@ -7,6 +7,8 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio_util::sync::CancellationToken;
+
 use riptide_extractor::ExtractionMode;
 use riptide_shared::job::{Job, JobKind};
 use riptide_shared::settings::RedisSettings;
@@ -73,7 +75,7 @@ async fn an_aborted_job_keeps_its_slot_until_its_guest_finishes() {
     let first = tokio::spawn({
         let runner = runner.clone();
         let long = long.clone();
-        async move { runner.run(&long).await }
+        async move { runner.run(&long, &CancellationToken::new()).await }
     });
     while metrics.instances_in_use.get() == 0 {
         tokio::time::sleep(Duration::from_millis(1)).await;
@@ -81,7 +83,7 @@ async fn an_aborted_job_keeps_its_slot_until_its_guest_finishes() {
     first.abort();
     let second = tokio::spawn({
         let runner = runner.clone();
-        async move { runner.run(&long).await }
+        async move { runner.run(&long, &CancellationToken::new()).await }
     });
     let mut peak = 0;
     while !second.is_finished() {

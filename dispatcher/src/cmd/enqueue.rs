@@ -12,7 +12,7 @@ use clap::builder::PossibleValuesParser;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use riptide_extractor::{ExtractionMode, MODES};
-use riptide_shared::job::{Job, JobKind};
+use riptide_shared::job::{now_ms, Job, JobKind};
 use tokio::task::JoinSet;
 
 use super::Connections;
@@ -47,6 +47,15 @@ pub struct EnqueueArgs {
     /// 0-9, higher first where the queue supports priorities.
     #[arg(long, default_value_t = 0)]
     priority: u8,
+    /// Not before this many seconds from now (the jobs wait in Redis until then).
+    #[arg(long, conflicts_with = "run_at_ms")]
+    delay_secs: Option<u64>,
+    /// Not before this time, in Unix milliseconds.
+    #[arg(long)]
+    run_at_ms: Option<u64>,
+    /// Whose jobs these are: their cost is summed under this tenant (`usage`).
+    #[arg(long, value_parser = parse_tenant)]
+    tenant: Option<String>,
     /// Wait for every job to finish and print the results.
     #[arg(long)]
     wait: bool,
@@ -59,6 +68,10 @@ pub async fn run(ctx: &Connections, args: EnqueueArgs) -> anyhow::Result<()> {
     let mode = ExtractionMode::parse(&args.mode, args.selectors.clone())?;
     // Streamed: a URL list of any length is read, submitted and forgotten line by line.
     let priority = args.priority;
+    let tenant = args.tenant.clone();
+    let run_at_ms = args
+        .run_at_ms
+        .or_else(|| args.delay_secs.map(|secs| now_ms() + secs * 1000));
     let url_jobs =
         read_urls(&args)?.map(|url| url.map(|url| Job::new(JobKind::Url, url, None, &mode)));
     let html_jobs = args.html.iter().map(|path| {
@@ -74,6 +87,8 @@ pub async fn run(ctx: &Connections, args: EnqueueArgs) -> anyhow::Result<()> {
     let mut queue = url_jobs.chain(html_jobs).map(|job| {
         job.map(|mut job| {
             job.priority = priority;
+            job.tenant = tenant.clone();
+            job.run_at_ms = run_at_ms;
             job
         })
     });
@@ -181,4 +196,15 @@ fn read_urls(args: &EnqueueArgs) -> anyhow::Result<impl Iterator<Item = anyhow::
         Err(e) => Some(Err(anyhow::Error::from(e).context("reading URLs"))),
     });
     Ok(args.urls.clone().into_iter().map(Ok).chain(listed))
+}
+
+fn parse_tenant(tenant: &str) -> Result<String, String> {
+    if riptide_shared::job::valid_tenant(tenant) {
+        Ok(tenant.to_string())
+    } else {
+        Err(format!(
+            "at most {} letters, digits, `.`, `_` or `-`",
+            riptide_shared::job::MAX_TENANT_LEN
+        ))
+    }
 }

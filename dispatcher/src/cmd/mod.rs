@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 use riptide_dispatcher::broker::Broker;
 use riptide_dispatcher::config::DispatcherConfig;
 use riptide_dispatcher::crawls::Crawls;
-use riptide_dispatcher::jobs::Jobs;
+use riptide_dispatcher::jobs::{Cancellation, Jobs};
 
 /// RipTide dispatcher.
 #[derive(Debug, Parser)]
@@ -37,6 +37,12 @@ enum Command {
         /// The job id.
         id: String,
     },
+    /// Cancel jobs wherever they are: waiting ones end `cancelled` at once, running ones
+    /// are stopped by their worker within a second. One JSON line per job.
+    Cancel {
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
     /// Site crawls: start, status, cancel, list.
     #[command(subcommand)]
     Crawl(crawl::CrawlCommand),
@@ -45,6 +51,12 @@ enum Command {
     Dlq(dlq::DlqCommand),
     /// Queue depths, jobs by status and workers' breaker state.
     Stats(stats::StatsArgs),
+    /// What done jobs cost, summed per tenant (JSON).
+    Usage {
+        /// Only this tenant (`default`: jobs that named none).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
     /// Serve the HTTP API.
     Serve,
     /// Redeclare queues that an older release declared with other arguments (classic
@@ -83,11 +95,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dlq(command) => dlq::run(&ctx, command).await,
         Command::Crawl(command) => crawl::run(&ctx, command).await,
         Command::Stats(args) => stats::run(&ctx, args).await,
+        Command::Cancel { ids } => cancel(&ctx, &ids).await,
+        Command::Usage { tenant } => usage(&ctx, tenant.as_deref()).await,
         Command::Serve => serve::run(ctx).await,
         Command::MigrateQueues => migrate_queues(&ctx).await,
     };
     broker.close().await;
     outcome
+}
+
+async fn cancel(ctx: &Connections, ids: &[String]) -> anyhow::Result<()> {
+    let mut refused = 0;
+    for id in ids {
+        let cancellation = ctx.jobs.cancel(id).await?;
+        if matches!(
+            cancellation,
+            Cancellation::Unknown | Cancellation::AlreadyFinished { .. }
+        ) {
+            refused += 1;
+        }
+        let mut line = serde_json::to_value(&cancellation)?;
+        line["id"] = id.clone().into();
+        println!("{line}");
+    }
+    anyhow::ensure!(
+        refused == 0,
+        "{refused} of {} jobs were unknown or already finished",
+        ids.len()
+    );
+    Ok(())
+}
+
+async fn usage(ctx: &Connections, tenant: Option<&str>) -> anyhow::Result<()> {
+    let usage = ctx.jobs.usage(tenant).await?;
+    println!("{}", serde_json::to_string_pretty(&usage)?);
+    Ok(())
 }
 
 async fn migrate_queues(ctx: &Connections) -> anyhow::Result<()> {

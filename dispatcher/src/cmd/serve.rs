@@ -1,14 +1,26 @@
-//! `riptide-dispatcher serve`: the HTTP API of `riptide_dispatcher::api` on `listen`, until
-//! SIGINT or SIGTERM.
+//! `riptide-dispatcher serve`: the HTTP API of `riptide_dispatcher::api` on `listen`, and a
+//! promoter of scheduled and deferred jobs, until SIGINT or SIGTERM.
 
 use anyhow::Context;
 use riptide_dispatcher::api;
+use riptide_shared::deferred::Promoter;
 use tokio::signal::unix::{signal, SignalKind};
+use tokio_util::sync::CancellationToken;
 
 use super::Connections;
 
 pub async fn run(ctx: Connections) -> anyhow::Result<()> {
     let app = api::router(ctx.broker.clone(), ctx.jobs.clone(), ctx.crawls.clone())?;
+    // Scheduled jobs run on time even while no worker runs (KEDA scaled them to zero).
+    let stop = CancellationToken::new();
+    let promoter = {
+        let promoter = Promoter {
+            broker: ctx.config.broker.clone(),
+            redis: ctx.jobs.connection(),
+        };
+        let stop = stop.clone();
+        tokio::spawn(async move { promoter.run(stop).await })
+    };
     let listen = &ctx.config.listen;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -23,5 +35,7 @@ pub async fn run(ctx: Connections) -> anyhow::Result<()> {
             }
         })
         .await?;
+    stop.cancel();
+    let _ = promoter.await;
     Ok(())
 }

@@ -21,8 +21,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use riptide_extractor::{ExtractError, ExtractedDoc, ExtractionMode, ExtractionStats, PageLinks};
+use tokio_util::sync::CancellationToken;
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Engine, Store, Trap};
+use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
 pub use cache::CacheOutcome;
 use limiter::MemoryLimiter;
@@ -134,12 +135,22 @@ pub enum SandboxError {
     /// The component could not be loaded or compiled.
     #[error("component unavailable: {0}")]
     Load(String),
+    /// The job was cancelled while the guest ran: stopped at the next check.
+    #[error("stopped: the job was cancelled")]
+    Cancelled,
 }
 
 impl SandboxError {
     /// Every [`SandboxError::reason`], so the failure counters start at zero.
-    pub const REASONS: [&'static str; 6] =
-        ["fuel", "deadline", "memory", "trap", "instantiate", "load"];
+    pub const REASONS: [&'static str; 7] = [
+        "fuel",
+        "deadline",
+        "memory",
+        "trap",
+        "instantiate",
+        "load",
+        "cancelled",
+    ];
 
     /// Short reason, for metrics and logs.
     pub fn reason(&self) -> &'static str {
@@ -150,6 +161,7 @@ impl SandboxError {
             Self::Trap(_) => "trap",
             Self::Instantiate(_) => "instantiate",
             Self::Load(_) => "load",
+            Self::Cancelled => "cancelled",
         }
     }
 
@@ -191,8 +203,24 @@ impl<R> Run<R> {
 /// The extractor's own answer for one page.
 pub type PageResult = Result<(ExtractedDoc, ExtractionStats), ExtractError>;
 
-/// The extractor's answer for one page of a crawl: also the links to follow.
-pub type CrawlPageResult = Result<(ExtractedDoc, ExtractionStats, PageLinks), ExtractError>;
+/// The extractor's answer for one page, with the links to follow when asked for.
+pub type LinkedPageResult =
+    Result<(ExtractedDoc, ExtractionStats, Option<PageLinks>), ExtractError>;
+
+/// How often a running guest is checked for cancellation (at epoch ticks).
+pub const CANCEL_CHECK: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The error a guest is stopped with when its job is cancelled.
+#[derive(Debug)]
+struct GuestCancelled;
+
+impl std::fmt::Display for GuestCancelled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the job was cancelled")
+    }
+}
+
+impl std::error::Error for GuestCancelled {}
 
 /// A loaded, ready-to-run extractor component.
 pub struct Sandbox {
@@ -200,6 +228,7 @@ pub struct Sandbox {
     pre: ExtractorPre<StoreState>,
     config: SandboxConfig,
     load: LoadReport,
+    component_digest: String,
 }
 
 /// How the component was loaded.
@@ -252,6 +281,7 @@ impl Sandbox {
             pre,
             config,
             load,
+            component_digest: blake3::hash(wasm).to_hex().to_string(),
         })
     }
 
@@ -282,6 +312,11 @@ impl Sandbox {
         self.load
     }
 
+    /// BLAKE3 of the component's bytes, as loaded.
+    pub fn component_digest(&self) -> &str {
+        &self.component_digest
+    }
+
     /// Extracts one page in a fresh instance.
     pub fn extract(
         &self,
@@ -289,71 +324,83 @@ impl Sandbox {
         url: &str,
         mode: &ExtractionMode,
     ) -> Result<Run<PageResult>, SandboxError> {
-        let fuel = self.config.fuel_for(html.len());
-        let wit_mode = convert::mode_to_wit(mode);
-        self.run(fuel, |extractor, store| {
-            extractor
-                .call_extract_with_stats(store, html, url, &wit_mode)
-                .map(|result| {
-                    result
-                        .map(|(content, stats)| {
-                            (
-                                convert::content_from_wit(content),
-                                convert::stats_from_wit(stats),
-                            )
-                        })
-                        .map_err(convert::error_from_wit)
-                })
-        })
+        let run = self.extract_page(html, url, mode, false, &CancellationToken::new())?;
+        Ok(run.map(|result| result.map(|(doc, stats, _)| (doc, stats))))
     }
 
-    /// Extracts one page of a crawl in a fresh instance: also the links it offers.
-    pub fn extract_for_crawl(
+    /// Extracts one page in a fresh instance and, `with_links`, lists the links a crawler
+    /// may follow from it. Cancelling `cancel` stops the guest within
+    /// [`CANCEL_CHECK`] ([`SandboxError::Cancelled`]).
+    pub fn extract_page(
         &self,
         html: &str,
         url: &str,
         mode: &ExtractionMode,
-    ) -> Result<Run<CrawlPageResult>, SandboxError> {
+        with_links: bool,
+        cancel: &CancellationToken,
+    ) -> Result<Run<LinkedPageResult>, SandboxError> {
         let fuel = self.config.fuel_for(html.len());
         let wit_mode = convert::mode_to_wit(mode);
-        self.run(fuel, |extractor, store| {
-            extractor
-                .call_extract_for_crawl(store, html, url, &wit_mode)
-                .map(|result| {
-                    result
-                        .map(|(content, stats, links)| {
-                            (
-                                convert::content_from_wit(content),
-                                convert::stats_from_wit(stats),
-                                convert::links_from_wit(links),
-                            )
-                        })
-                        .map_err(convert::error_from_wit)
-                })
+        self.run(fuel, cancel, |extractor, store| {
+            if with_links {
+                extractor
+                    .call_extract_for_crawl(store, html, url, &wit_mode)
+                    .map(|result| {
+                        result
+                            .map(|(content, stats, links)| {
+                                (
+                                    convert::content_from_wit(content),
+                                    convert::stats_from_wit(stats),
+                                    Some(convert::links_from_wit(links)),
+                                )
+                            })
+                            .map_err(convert::error_from_wit)
+                    })
+            } else {
+                extractor
+                    .call_extract_with_stats(store, html, url, &wit_mode)
+                    .map(|result| {
+                        result
+                            .map(|(content, stats)| {
+                                (
+                                    convert::content_from_wit(content),
+                                    convert::stats_from_wit(stats),
+                                    None,
+                                )
+                            })
+                            .map_err(convert::error_from_wit)
+                    })
+            }
         })
     }
 
     /// Calls the component's `health-check` and `get-info` in a fresh instance.
     pub fn health_check(&self) -> Result<bool, SandboxError> {
-        self.run(self.config.fuel_base, |extractor, store| {
-            extractor.call_health_check(store)
-        })
+        self.run(
+            self.config.fuel_base,
+            &CancellationToken::new(),
+            |extractor, store| extractor.call_health_check(store),
+        )
         .map(|run| run.result)
     }
 
     /// The component's mode names: the cheapest export, used to measure per-call overhead.
     pub fn modes(&self) -> Result<Vec<String>, SandboxError> {
-        self.run(self.config.fuel_base, |extractor, store| {
-            extractor.call_get_modes(store)
-        })
+        self.run(
+            self.config.fuel_base,
+            &CancellationToken::new(),
+            |extractor, store| extractor.call_get_modes(store),
+        )
         .map(|run| run.result)
     }
 
     /// The component's self-description.
     pub fn info(&self) -> Result<(String, String, Vec<String>), SandboxError> {
-        self.run(self.config.fuel_base, |extractor, store| {
-            extractor.call_get_info(store)
-        })
+        self.run(
+            self.config.fuel_base,
+            &CancellationToken::new(),
+            |extractor, store| extractor.call_get_info(store),
+        )
         .map(|run| (run.result.name, run.result.version, run.result.modes))
     }
 
@@ -362,6 +409,7 @@ impl Sandbox {
     fn run<R>(
         &self,
         fuel: u64,
+        cancel: &CancellationToken,
         call: impl FnOnce(&Extractor, &mut Store<StoreState>) -> wasmtime::Result<R>,
     ) -> Result<Run<R>, SandboxError> {
         let started = Instant::now();
@@ -378,8 +426,24 @@ impl Sandbox {
                 .map_err(|e| SandboxError::Instantiate(format!("setting fuel: {e}")))?;
         }
         if self.config.epoch_deadline {
-            store.set_epoch_deadline(self.deadline_ticks());
-            store.epoch_deadline_trap();
+            // The deadline is reached in steps, checking for cancellation at each one.
+            let total = self.deadline_ticks();
+            let step = (CANCEL_CHECK.as_millis() as u64 / self.config.epoch_tick_ms.max(1))
+                .clamp(1, total);
+            let mut remaining = total - step;
+            let cancel = cancel.clone();
+            store.set_epoch_deadline(step);
+            store.epoch_deadline_callback(move |_| {
+                if cancel.is_cancelled() {
+                    return Err(wasmtime::Error::new(GuestCancelled));
+                }
+                if remaining == 0 {
+                    return Ok(UpdateDeadline::Interrupt);
+                }
+                let next = step.min(remaining);
+                remaining -= next;
+                Ok(UpdateDeadline::Continue(next))
+            });
         }
 
         let outcome = match self.pre.instantiate(&mut store) {
@@ -410,6 +474,9 @@ impl Sandbox {
         error: wasmtime::Error,
     ) -> SandboxError {
         let limiter = &store.data().limiter;
+        if error.downcast_ref::<GuestCancelled>().is_some() {
+            return SandboxError::Cancelled;
+        }
         match error.downcast_ref::<Trap>() {
             Some(Trap::OutOfFuel) => SandboxError::FuelExhausted { fuel },
             Some(Trap::Interrupt) => SandboxError::DeadlineExceeded {
