@@ -9,6 +9,14 @@
 //! - `DELETE /v1/jobs/{id}` → cancels it wherever it is: 200 `cancelled` (it was waiting),
 //!   202 `stopping` (running: ends `cancelled` within a second), 409 when it already
 //!   finished, 404 when unknown
+//! - `POST /v1/batches` with `{"jobs": [...as above], "callback_url": "https://...",
+//!   "idempotency_key": "k"}` (0 to 1000 jobs) → 202 with `{batch: {id, state, ...}, jobs:
+//!   [ids]}`; the batch completes once when its last job ends, and its webhook is POSTed
+//! - `GET /v1/batches/{id}` → the batch's state and counts by terminal status
+//! - `POST /v1/schedules` with `{"cron": "0 */6 * * *", "target": {"kind": "jobs", "urls":
+//!   [...]} or {"kind": "crawl", "seeds": [...], "max_depth": 2, ...}}` → 201 with the
+//!   schedule and its next tick; 400 for an invalid cron; `GET /v1/schedules`; `DELETE
+//!   /v1/schedules/{id}` (404 when unknown)
 //! - `GET /v1/usage[?tenant=T]` → summed receipts per tenant
 //! - `POST /v1/crawls` with `{"seeds": [...], "max_depth": 2, "max_pages": 1000, "scope":
 //!   "host", "allow": [...], "deny": [...], "sitemaps": false, "mode": "article", "selectors":
@@ -28,22 +36,22 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use prometheus::{Encoder, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 use riptide_extractor::ExtractionMode;
 use riptide_shared::crawl::{CrawlError, Scope, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAGES};
 use riptide_shared::frontier;
+use riptide_shared::guard;
 use riptide_shared::job::{now_ms, valid_tenant, Job, JobKind, MAX_TENANT_LEN};
 use riptide_shared::metrics as names;
 use serde::Deserialize;
 
+use crate::batches::{Batches, NewBatch, MAX_BATCH};
 use crate::broker::Broker;
 use crate::crawls::{CrawlRequest, Crawls};
 use crate::jobs::{Cancellation, Jobs};
-
-/// Largest batch one request may submit.
-const MAX_BATCH: usize = 1000;
+use crate::schedules::{ScheduleError, Schedules, Target};
 
 #[derive(Deserialize)]
 struct Batch {
@@ -73,6 +81,9 @@ struct JobRequest {
     /// Not before this many seconds from now.
     #[serde(default)]
     delay_secs: Option<f64>,
+    /// Where the job's end is POSTed.
+    #[serde(default)]
+    callback_url: Option<String>,
 }
 
 /// Longest idempotency key accepted.
@@ -93,6 +104,8 @@ struct CrawlBody {
     deny: Vec<String>,
     #[serde(default)]
     sitemaps: bool,
+    #[serde(default)]
+    callback_url: Option<String>,
     #[serde(default)]
     mode: Option<String>,
     #[serde(default)]
@@ -123,9 +136,12 @@ fn default_range() -> usize {
 const MAX_PAGE_RANGE: usize = 1000;
 
 struct Api {
+    schedules: Schedules,
     broker: Arc<Broker>,
     jobs: Arc<Jobs>,
     crawls: Arc<Crawls>,
+    batches: Batches,
+    options: ApiOptions,
     registry: Registry,
     queue_depth: IntGaugeVec,
     by_status: IntGaugeVec,
@@ -134,11 +150,19 @@ struct Api {
     dependency_up: IntGaugeVec,
 }
 
+/// How the API treats what producers give it.
+#[derive(Debug, Clone, Default)]
+pub struct ApiOptions {
+    /// Accept callback URLs on private addresses (tests, a receiver inside the cluster).
+    pub allow_private_callbacks: bool,
+}
+
 /// The API's routes over the dispatcher's broker and Redis connections.
 pub fn router(
     broker: Arc<Broker>,
     jobs: Arc<Jobs>,
     crawls: Arc<Crawls>,
+    options: ApiOptions,
 ) -> prometheus::Result<Router> {
     let registry = Registry::new();
     let queue_depth = IntGaugeVec::new(
@@ -174,9 +198,12 @@ pub fn router(
     registry.register(Box::new(submitted.clone()))?;
     registry.register(Box::new(dependency_up.clone()))?;
     let api = Arc::new(Api {
+        schedules: Schedules::new(jobs.connection(), broker.namespace()),
+        batches: Batches::new(&jobs),
         broker,
         jobs,
         crawls,
+        options,
         registry,
         queue_depth,
         by_status,
@@ -187,14 +214,138 @@ pub fn router(
     Ok(Router::new()
         .route("/v1/jobs", post(submit))
         .route("/v1/jobs/{id}", get(job).delete(cancel_job))
+        .route("/v1/batches", post(create_batch))
+        .route("/v1/batches/{id}", get(batch))
         .route("/v1/crawls", post(start_crawl))
         .route("/v1/crawls/{id}", get(crawl).delete(cancel_crawl))
         .route("/v1/crawls/{id}/pages", get(crawl_pages))
+        .route("/v1/schedules", post(add_schedule).get(list_schedules))
+        .route("/v1/schedules/{id}", delete(remove_schedule))
         .route("/v1/usage", get(usage))
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .with_state(api))
+}
+
+impl Api {
+    /// A job from its request, or why the request is refused.
+    async fn job_from(&self, request: JobRequest) -> Result<Job, String> {
+        let mode = ExtractionMode::parse(
+            request.mode.as_deref().unwrap_or("article"),
+            request.selectors,
+        )
+        .map_err(|e| e.message().to_string())?;
+        let kind = if request.html.is_some() {
+            JobKind::Html
+        } else {
+            JobKind::Url
+        };
+        if let Some(tenant) = &request.tenant {
+            if !valid_tenant(tenant) {
+                return Err(format!(
+                    "tenant `{tenant}`: at most {MAX_TENANT_LEN} letters, digits, `.`, `_` or `-`"
+                ));
+            }
+        }
+        if let Some(key) = &request.idempotency_key {
+            if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY {
+                return Err(format!(
+                    "an idempotency_key holds 1 to {MAX_IDEMPOTENCY_KEY} bytes"
+                ));
+            }
+        }
+        let run_at_ms = match (request.run_at_ms, request.delay_secs) {
+            (Some(_), Some(_)) => return Err("give run_at_ms or delay_secs, not both".into()),
+            (Some(at), None) => Some(at),
+            (None, Some(delay)) if delay.is_finite() && delay >= 0.0 => {
+                Some(now_ms() + (delay * 1000.0) as u64)
+            }
+            (None, Some(delay)) => {
+                return Err(format!(
+                    "delay_secs {delay} is not a number of seconds from now"
+                ))
+            }
+            (None, None) => None,
+        };
+        let mut job = Job::new(kind, request.url, request.html, &mode);
+        job.priority = request.priority;
+        job.metadata = request.metadata;
+        job.tenant = request.tenant;
+        job.idempotency_key = request.idempotency_key;
+        job.run_at_ms = run_at_ms;
+        job.check_run_at(now_ms()).map_err(|e| e.to_string())?;
+        job.callback_url = self.callback(request.callback_url.as_deref()).await?;
+        Ok(job)
+    }
+
+    /// A checked callback URL: http(s), to a public address (the SSRF guard's rules).
+    async fn callback(&self, url: Option<&str>) -> Result<Option<String>, String> {
+        match url {
+            None => Ok(None),
+            Some(url) => guard::check_callback(url, self.options.allow_private_callbacks)
+                .await
+                .map(|url| Some(url.to_string())),
+        }
+    }
+}
+
+/// What a batch request holds.
+#[derive(Deserialize)]
+struct BatchRequest {
+    jobs: Vec<JobRequest>,
+    #[serde(default)]
+    callback_url: Option<String>,
+    #[serde(default)]
+    idempotency_key: Option<String>,
+}
+
+async fn create_batch(State(api): State<Arc<Api>>, Json(request): Json<BatchRequest>) -> Response {
+    if request.jobs.len() > MAX_BATCH {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "a batch holds at most {MAX_BATCH} jobs, not {}",
+                request.jobs.len()
+            ),
+        );
+    }
+    let callback_url = match api.callback(request.callback_url.as_deref()).await {
+        Ok(url) => url,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    let mut jobs = Vec::with_capacity(request.jobs.len());
+    for job in request.jobs {
+        match api.job_from(job).await {
+            Ok(job) => jobs.push(job),
+            Err(message) => return error(StatusCode::BAD_REQUEST, message),
+        }
+    }
+    let ids: Vec<String> = jobs.iter().map(|job| job.id.clone()).collect();
+    let batch = NewBatch {
+        jobs,
+        callback_url,
+        idempotency_key: request.idempotency_key,
+    };
+    match api.batches.create(&api.jobs, &api.broker, batch).await {
+        Ok(status) if status.duplicate => {
+            Json(serde_json::json!({ "batch": status })).into_response()
+        }
+        Ok(status) => (
+            StatusCode::ACCEPTED,
+            Json(serde_json::json!({ "batch": status, "jobs": ids })),
+        )
+            .into_response(),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, format!("{e:#}")),
+    }
+}
+
+async fn batch(State(api): State<Arc<Api>>, Path(id): Path<String>) -> Response {
+    match api.batches.status(&id).await {
+        Ok(Some(status)) => Json(status).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("no batch {id}")),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, format!("Redis: {e}")),
+    }
 }
 
 async fn submit(State(api): State<Arc<Api>>, Json(batch): Json<Batch>) -> Response {
@@ -206,63 +357,10 @@ async fn submit(State(api): State<Arc<Api>>, Json(batch): Json<Batch>) -> Respon
     }
     let mut jobs = Vec::with_capacity(batch.jobs.len());
     for request in batch.jobs {
-        let mode = match ExtractionMode::parse(
-            request.mode.as_deref().unwrap_or("article"),
-            request.selectors,
-        ) {
-            Ok(mode) => mode,
-            Err(e) => return error(StatusCode::BAD_REQUEST, e.message().to_string()),
-        };
-        let kind = if request.html.is_some() {
-            JobKind::Html
-        } else {
-            JobKind::Url
-        };
-        if let Some(tenant) = &request.tenant {
-            if !valid_tenant(tenant) {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    format!("tenant `{tenant}`: at most {MAX_TENANT_LEN} letters, digits, `.`, `_` or `-`"),
-                );
-            }
+        match api.job_from(request).await {
+            Ok(job) => jobs.push(job),
+            Err(message) => return error(StatusCode::BAD_REQUEST, message),
         }
-        if let Some(key) = &request.idempotency_key {
-            if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    format!("an idempotency_key holds 1 to {MAX_IDEMPOTENCY_KEY} bytes"),
-                );
-            }
-        }
-        let run_at_ms = match (request.run_at_ms, request.delay_secs) {
-            (Some(_), Some(_)) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "give run_at_ms or delay_secs, not both".into(),
-                )
-            }
-            (Some(at), None) => Some(at),
-            (None, Some(delay)) if delay.is_finite() && delay >= 0.0 => {
-                Some(now_ms() + (delay * 1000.0) as u64)
-            }
-            (None, Some(delay)) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    format!("delay_secs {delay} is not a number of seconds from now"),
-                )
-            }
-            (None, None) => None,
-        };
-        let mut job = Job::new(kind, request.url, request.html, &mode);
-        job.priority = request.priority;
-        job.metadata = request.metadata;
-        job.tenant = request.tenant;
-        job.idempotency_key = request.idempotency_key;
-        job.run_at_ms = run_at_ms;
-        if let Err(e) = job.check_run_at(now_ms()) {
-            return error(StatusCode::BAD_REQUEST, e.to_string());
-        }
-        jobs.push(job);
     }
     let mut accepted = Vec::with_capacity(jobs.len());
     for job in &jobs {
@@ -301,7 +399,7 @@ async fn job(State(api): State<Arc<Api>>, Path(id): Path<String>) -> Response {
 }
 
 async fn cancel_job(State(api): State<Arc<Api>>, Path(id): Path<String>) -> Response {
-    match api.jobs.cancel(&id).await {
+    match api.jobs.cancel(api.broker.namespace(), &id).await {
         Ok(Cancellation::Unknown) => error(StatusCode::NOT_FOUND, format!("no job {id}")),
         Ok(Cancellation::AlreadyFinished { status }) => error(
             StatusCode::CONFLICT,
@@ -325,6 +423,10 @@ async fn start_crawl(State(api): State<Arc<Api>>, Json(body): Json<CrawlBody>) -
             Ok(mode) => mode,
             Err(e) => return error(StatusCode::BAD_REQUEST, e.message().to_string()),
         };
+    let callback_url = match api.callback(body.callback_url.as_deref()).await {
+        Ok(url) => url,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
     let request = CrawlRequest {
         seeds: body.seeds,
         max_depth: body.max_depth,
@@ -333,6 +435,7 @@ async fn start_crawl(State(api): State<Arc<Api>>, Json(body): Json<CrawlBody>) -
         allow: body.allow,
         deny: body.deny,
         sitemaps: body.sitemaps,
+        callback_url,
         mode,
     };
     match api.crawls.start(request).await {
@@ -386,6 +489,40 @@ async fn crawl_pages(
         }
     }
     Json(serde_json::json!({ "crawl": id, "offset": range.offset, "pages": pages })).into_response()
+}
+
+#[derive(Deserialize)]
+struct ScheduleRequest {
+    cron: String,
+    target: Target,
+}
+
+async fn add_schedule(
+    State(api): State<Arc<Api>>,
+    Json(request): Json<ScheduleRequest>,
+) -> Response {
+    match api.schedules.add(&request.cron, request.target).await {
+        Ok(added) => (StatusCode::CREATED, Json(added)).into_response(),
+        Err(e) if e.downcast_ref::<ScheduleError>().is_some() => {
+            error(StatusCode::BAD_REQUEST, format!("{e:#}"))
+        }
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, format!("{e:#}")),
+    }
+}
+
+async fn list_schedules(State(api): State<Arc<Api>>) -> Response {
+    match api.schedules.list().await {
+        Ok(all) => Json(serde_json::json!({ "schedules": all })).into_response(),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, format!("Redis: {e}")),
+    }
+}
+
+async fn remove_schedule(State(api): State<Arc<Api>>, Path(id): Path<String>) -> Response {
+    match api.schedules.remove(&id).await {
+        Ok(true) => Json(serde_json::json!({ "id": id, "removed": true })).into_response(),
+        Ok(false) => error(StatusCode::NOT_FOUND, format!("no schedule {id}")),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, format!("Redis: {e}")),
+    }
 }
 
 #[derive(Deserialize)]

@@ -12,6 +12,9 @@ pub struct DispatcherConfig {
     pub redis: RedisSettings,
     /// Address of the HTTP API (`riptide-dispatcher serve`).
     pub listen: String,
+    /// Accept webhook callback URLs on private addresses (`RIPTIDE_ALLOW_PRIVATE_CALLBACKS`;
+    /// off: callbacks go through the same SSRF guard as fetches).
+    pub allow_private_callbacks: bool,
 }
 
 impl Default for DispatcherConfig {
@@ -20,6 +23,7 @@ impl Default for DispatcherConfig {
             broker: BrokerSettings::default(),
             redis: RedisSettings::default(),
             listen: "127.0.0.1:8080".into(),
+            allow_private_callbacks: false,
         }
     }
 }

@@ -21,6 +21,8 @@ pub struct CrawlRequest {
     pub deny: Vec<String>,
     /// Also read the sitemaps the seeds' robots.txt lists.
     pub sitemaps: bool,
+    /// Where the crawl's completion is POSTed (checked by the caller).
+    pub callback_url: Option<String>,
     pub mode: ExtractionMode,
 }
 
@@ -55,6 +57,7 @@ impl Crawls {
             mode,
             selectors,
             sitemaps: request.sitemaps,
+            callback_url: request.callback_url,
             created_at_ms: now_ms(),
         };
         ScopeRules::new(&spec)?;
@@ -83,7 +86,7 @@ impl Crawls {
 
     /// Cancels a running crawl; false when it was not running.
     pub async fn cancel(&self, id: &str) -> redis::RedisResult<bool> {
-        frontier::cancel(&self.redis, id).await
+        frontier::cancel(&self.redis, &self.namespace, id).await
     }
 
     /// How many crawls are in each state.

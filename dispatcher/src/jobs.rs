@@ -116,39 +116,9 @@ impl Jobs {
                 status: Some(status.unwrap_or_else(|| Status::Queued.as_str().to_string())),
             });
         }
-        let key = keys::job(&job.id);
-        let mut fields = vec![(field::ATTEMPTS, "0".to_string())];
-        let scheduled = job.run_at_ms.filter(|at| *at > now_ms());
-        if let Some(at) = scheduled {
-            fields.push((field::RUN_AT_MS, at.to_string()));
-        }
-        let queued = state::transition(
-            &self.redis,
-            &job.id,
-            Status::Queued,
-            &fields,
-            self.settings.result_ttl_secs,
-        )
-        .await?;
-        if let Transition::Refused(status) = queued {
-            // The producer reused the id of a job that already finished: nothing to run.
-            anyhow::bail!(
-                "job {} already finished ({}); submit it with a new id",
-                job.id,
-                status.map_or("unknown", |s| s.as_str())
-            );
-        }
-        let enqueued = match scheduled {
-            // Waits in Redis, not in the queue, until its time: see `riptide_shared::deferred`.
-            Some(at) => deferred::schedule(&self.redis, broker.namespace(), &job.encode(), at)
-                .await
-                .map_err(anyhow::Error::from),
-            None => broker.publish(job).await,
-        };
-        if let Err(e) = enqueued {
+        if let Err(e) = self.enqueue(broker, job).await {
             // Not queued after all: let the same job be submitted again.
             let _: redis::RedisResult<()> = conn.del(&dedup).await;
-            let _: redis::RedisResult<()> = conn.del(&key).await;
             return Err(e);
         }
         Ok(Submitted {
@@ -159,13 +129,18 @@ impl Jobs {
         })
     }
 
+    pub fn settings(&self) -> &RedisSettings {
+        &self.settings
+    }
+
     /// The Redis connection (shared by the dispatcher's background tasks).
     pub fn connection(&self) -> ConnectionManager {
         self.redis.clone()
     }
 
     /// Cancels a job fleet-wide (see [`Cancellation`]).
-    pub async fn cancel(&self, id: &str) -> redis::RedisResult<Cancellation> {
+    /// `namespace`: the job's queue namespace (its webhook, if any, is delivered there).
+    pub async fn cancel(&self, namespace: &str, id: &str) -> redis::RedisResult<Cancellation> {
         let (was, crawl) = match state::request_cancel(&self.redis, id).await? {
             CancelRequest::Unknown => return Ok(Cancellation::Unknown),
             CancelRequest::Finished(status) => {
@@ -181,6 +156,7 @@ impl Jobs {
         }
         let ended = state::transition(
             &self.redis,
+            namespace,
             id,
             Status::Cancelled,
             &[(field::ERROR, "cancelled: by request".to_string())],
@@ -218,6 +194,50 @@ impl Jobs {
             usage.insert(tenant, totals);
         }
         Ok(usage)
+    }
+
+    /// Records the job `queued` and publishes it (or, scheduled for later, sets it aside
+    /// in Redis until its time); no deduplication. A job that could not be published is
+    /// forgotten again, so it can be submitted anew.
+    pub async fn enqueue(&self, broker: &Broker, job: &Job) -> anyhow::Result<()> {
+        let mut fields = vec![(field::ATTEMPTS, "0".to_string())];
+        let scheduled = job.run_at_ms.filter(|at| *at > now_ms());
+        if let Some(at) = scheduled {
+            fields.push((field::RUN_AT_MS, at.to_string()));
+        }
+        if let Some(url) = &job.callback_url {
+            fields.push((field::CALLBACK_URL, url.clone()));
+        }
+        let queued = state::transition(
+            &self.redis,
+            broker.namespace(),
+            &job.id,
+            Status::Queued,
+            &fields,
+            self.settings.result_ttl_secs,
+        )
+        .await?;
+        if let Transition::Refused(status) = queued {
+            // The producer reused the id of a job that already finished: nothing to run.
+            anyhow::bail!(
+                "job {} already finished ({}); submit it with a new id",
+                job.id,
+                status.map_or("unknown", |s| s.as_str())
+            );
+        }
+        let enqueued = match scheduled {
+            // Waits in Redis, not in the queue, until its time: see `riptide_shared::deferred`.
+            Some(at) => deferred::schedule(&self.redis, broker.namespace(), &job.encode(), at)
+                .await
+                .map_err(anyhow::Error::from),
+            None => broker.publish(job).await,
+        };
+        if let Err(e) = enqueued {
+            let mut conn = self.redis.clone();
+            let _: redis::RedisResult<()> = conn.del(keys::job(&job.id)).await;
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// Makes a dead job `queued` again, before its dead letter is replayed.

@@ -2,7 +2,9 @@
 //! reads back what the workers stored.
 
 pub mod api;
+pub mod batches;
 pub mod broker;
 pub mod config;
 pub mod crawls;
 pub mod jobs;
+pub mod schedules;

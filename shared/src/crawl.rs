@@ -92,6 +92,9 @@ pub struct CrawlSpec {
     /// Also follow the sitemaps robots.txt lists for the seeds' sites.
     #[serde(default)]
     pub sitemaps: bool,
+    /// Where the crawl's completion is POSTed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
     pub created_at_ms: u64,
 }
 
@@ -223,6 +226,7 @@ mod tests {
             mode: "article".into(),
             selectors: Vec::new(),
             sitemaps: false,
+            callback_url: None,
             created_at_ms: 0,
         }
     }

@@ -19,7 +19,7 @@ use url::Url;
 use crate::crawl::CrawlSpec;
 use crate::job::now_ms;
 use crate::keys;
-use crate::state::script_on_redis_clock;
+use crate::state::{script_on_redis_clock, COMPLETE_GROUP_LUA};
 
 /// A crawl's life.
 pub mod state {
@@ -131,19 +131,20 @@ impl Admission {
 /// Records a new crawl as running.
 pub async fn create(conn: &ConnectionManager, spec: &CrawlSpec) -> redis::RedisResult<()> {
     let json = serde_json::to_string(spec).unwrap_or_default();
+    let mut fields = vec![
+        ("spec", json),
+        ("state", state::RUNNING.to_string()),
+        ("started_at_ms", now_ms().to_string()),
+        ("discovered", "0".to_string()),
+        ("pending", "0".to_string()),
+    ];
+    if let Some(url) = &spec.callback_url {
+        fields.push((keys::field::CALLBACK_URL, url.clone()));
+    }
     let mut conn = conn.clone();
     redis::pipe()
         .atomic()
-        .hset_multiple(
-            keys::crawl(&spec.id),
-            &[
-                ("spec", json),
-                ("state", state::RUNNING.to_string()),
-                ("started_at_ms", now_ms().to_string()),
-                ("discovered", "0".to_string()),
-                ("pending", "0".to_string()),
-            ],
-        )
+        .hset_multiple(keys::crawl(&spec.id), &fields)
         .sadd(keys::CRAWLS, &spec.id)
         .query_async(&mut conn)
         .await
@@ -235,25 +236,39 @@ pub fn digest(url: &Url) -> [u8; DIGEST_BYTES] {
 
 /// Stops a running crawl: no new link is admitted, and its queued pages end `cancelled`
 /// without being fetched. Returns false when the crawl was not running.
-pub async fn cancel(conn: &ConnectionManager, id: &str) -> redis::RedisResult<bool> {
+pub async fn cancel(
+    conn: &ConnectionManager,
+    namespace: &str,
+    id: &str,
+) -> redis::RedisResult<bool> {
     let mut conn = conn.clone();
-    let script = Script::new(
-        r#"
-if redis.call('HGET', KEYS[1], 'state') ~= 'running' then return 0 end
-redis.call('HSET', KEYS[1], 'state', 'cancelled')
-if tonumber(redis.call('HGET', KEYS[1], 'pending') or '0') <= 0 then
-  redis.call('HSETNX', KEYS[1], 'finished_at_ms', ARGV[1])
-end
-return 1
-"#,
-    );
-    let cancelled: i64 = script
+    let cancelled: i64 = CANCEL
         .key(keys::crawl(id))
+        .key(keys::COMPLETIONS)
+        .key(keys::callbacks(namespace))
         .arg(now_ms())
+        .arg(keys::COMPLETIONS_MAX_LEN)
+        .arg(id)
         .invoke_async(&mut conn)
         .await?;
     Ok(cancelled == 1)
 }
+
+/// KEYS: crawl hash, completion stream, callbacks set. ARGV: now, stream max length, crawl
+/// id. A crawl with nothing pending completes (as `cancelled`) at once.
+static CANCEL: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        r#"{}
+if redis.call('HGET', KEYS[1], 'state') ~= 'running' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'cancelled')
+if tonumber(redis.call('HGET', KEYS[1], 'pending') or '0') <= 0 then
+  complete_group(KEYS[1], KEYS[2], KEYS[3], ARGV[2], 'crawl', ARGV[3], ARGV[1])
+end
+return 1
+"#,
+        COMPLETE_GROUP_LUA
+    ))
+});
 
 /// A crawl as `crawl status` shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -311,7 +326,7 @@ pub async fn status(conn: &ConnectionManager, id: &str) -> redis::RedisResult<Op
             !NOT_TERMINAL.contains(&name.as_str())
                 && !matches!(
                     name.as_str(),
-                    "spec" | "state" | "started_at_ms" | "finished_at_ms"
+                    "spec" | "state" | "started_at_ms" | "finished_at_ms" | "callback_url"
                 )
         })
         .filter_map(|(name, value)| Some((name.clone(), value.parse().ok()?)))

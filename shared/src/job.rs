@@ -57,6 +57,12 @@ pub struct Job {
     /// until then, whoever published it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_at_ms: Option<u64>,
+    /// The batch the job belongs to: counted in it when it ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
+    /// Where the job's end is POSTed (signed; see the README's "Webhooks").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
 }
 
 /// How far in the past a `run_at_ms` may be (clock skew, a slow producer) and still run
@@ -185,6 +191,8 @@ impl Job {
             tenant: None,
             idempotency_key: None,
             run_at_ms: None,
+            batch: None,
+            callback_url: None,
         }
     }
 
@@ -485,6 +493,8 @@ mod tests {
                             tenant: None,
                             idempotency_key: None,
                             run_at_ms: None,
+                            batch: None,
+                            callback_url: None,
                         }
                     },
                 )

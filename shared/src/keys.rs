@@ -103,6 +103,31 @@ pub const TENANTS: &str = "riptide:tenants";
 /// The tenant of jobs that name none.
 pub const DEFAULT_TENANT: &str = "default";
 
+/// Hash per batch: `state` (`running`, `completed`), `total`, `pending`, `created_at_ms`,
+/// `finished_at_ms`, `callback_url`, and one count per terminal status (`done`, `dead`,
+/// `cancelled`, `skipped`), plus `not-queued` for jobs a failed submission never queued.
+pub fn batch(id: &str) -> String {
+    format!("riptide:batch:{{{id}}}")
+}
+
+/// Sorted set of a queue namespace's webhook deliveries (JSON `{url, body, delivery_id,
+/// attempt}`) scored by when to try them next; a sender of that namespace's workers (and
+/// so its `callbacks.secret`) claims one by moving its score ahead.
+pub fn callbacks(namespace: &str) -> String {
+    format!("riptide:callbacks:{namespace}")
+}
+
+/// Hash of a queue namespace's periodic schedules: id → JSON
+/// (`riptide_dispatcher::schedules::Schedule`).
+pub fn schedules(namespace: &str) -> String {
+    format!("riptide:schedules:{namespace}")
+}
+
+/// Sorted set of a namespace's schedule ids scored by their next tick (Unix ms).
+pub fn schedules_due(namespace: &str) -> String {
+    format!("riptide:schedules:{namespace}:due")
+}
+
 /// Set of every crawl's id.
 pub const CRAWLS: &str = "riptide:crawls";
 
@@ -135,6 +160,8 @@ pub mod field {
     pub const RESULT: &str = "result";
     /// "1" once a producer asked to cancel the job.
     pub const CANCEL_REQUESTED: &str = "cancel_requested";
+    /// Where the job's end is POSTed (a producer's webhook).
+    pub const CALLBACK_URL: &str = "callback_url";
     /// When a scheduled job may run (Unix ms).
     pub const RUN_AT_MS: &str = "run_at_ms";
     /// The crawl a page belongs to (set when a worker claims it).

@@ -5,6 +5,7 @@
 pub mod crawl;
 pub mod deferred;
 pub mod frontier;
+pub mod guard;
 pub mod job;
 pub mod keys;
 pub mod metrics;

@@ -38,12 +38,41 @@ impl Transition {
     }
 }
 
-/// KEYS: job hash, status counters, completion stream, the crawl's hash and its pages list
-/// (for a crawl's page; else unused), the tenant's usage hash, the set of tenants. ARGV:
-/// new status, TTL seconds, stream max length, "1" to apply only from `dead`, job id, now,
-/// the crawl's terminal reason ("" when none), the crawl id, the tenant and its usage as a
-/// JSON object of counters ("" when none: added when the job ends done), then field/value
-/// pairs.
+/// Lua: completes a group (a crawl or a batch) once, when nothing of it is pending: its
+/// state and finish time are set, its completion goes on the completion stream, and its
+/// `callback_url`, if any, gets a delivery queued in the callbacks set. Used by every
+/// script that can end a group's last job.
+pub const COMPLETE_GROUP_LUA: &str = r#"
+local function complete_group(group, stream, callbacks, maxlen, kind, id, now)
+  local final = 'completed'
+  if redis.call('HGET', group, 'state') == 'cancelled' then final = 'cancelled' end
+  if redis.call('HSETNX', group, 'finished_at_ms', now) == 0 then return end
+  redis.call('HSET', group, 'state', final)
+  redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', kind .. '_id', id, 'status', final)
+  local url = redis.call('HGET', group, 'callback_url')
+  if url then
+    local counts = {}
+    local fields = redis.call('HGETALL', group)
+    for i = 1, #fields, 2 do
+      local n = tonumber(fields[i + 1])
+      if n and not string.find(fields[i], '_ms$') then counts[fields[i]] = n end
+    end
+    local delivery = kind .. ':' .. id .. ':' .. final
+    local body = cjson.encode({event = kind .. '.' .. final, delivery_id = delivery, id = id,
+      status = final, counts = counts, finished_at_ms = tonumber(now)})
+    redis.call('ZADD', callbacks, now, cjson.encode({url = url, body = body,
+      delivery_id = delivery, attempt = 0}))
+  end
+end
+"#;
+
+/// KEYS: job hash, status counters, completion stream, the group's hash and (for a crawl)
+/// its pages list (else unused), the tenant's usage hash, the set of tenants, the
+/// callbacks set. ARGV: new status, TTL seconds, stream max length, "1" to apply only from
+/// `dead`, job id, now, the group's terminal reason ("" when none), the group id, the
+/// tenant and its usage as a JSON object of counters ("" when none: added when the job
+/// ends done), the group's kind (`crawl` or `batch`), then field/value pairs. A job with a
+/// `callback_url` gets a delivery queued when it ends.
 static TRANSITION: LazyLock<Script> = LazyLock::new(|| {
     let terminal: Vec<String> = Status::ALL
         .iter()
@@ -52,7 +81,7 @@ static TRANSITION: LazyLock<Script> = LazyLock::new(|| {
         .collect();
     let terminal = terminal.join(" or ");
     Script::new(&format!(
-        r#"
+        r#"{complete_group}
 local current = redis.call('HGET', KEYS[1], '{status}')
 local to = ARGV[1]
 if ARGV[4] == '1' then
@@ -63,8 +92,8 @@ end
 if to == '{processing}' and redis.call('HGET', KEYS[1], '{cancel}') == '1' then
   return '{cancel_requested}'
 end
-if #ARGV >= 11 then
-  redis.call('HSET', KEYS[1], '{status}', to, '{updated}', ARGV[6], unpack(ARGV, 11))
+if #ARGV >= 12 then
+  redis.call('HSET', KEYS[1], '{status}', to, '{updated}', ARGV[6], unpack(ARGV, 12))
 else
   redis.call('HSET', KEYS[1], '{status}', to, '{updated}', ARGV[6])
 end
@@ -79,26 +108,31 @@ if to == '{done}' and ARGV[10] ~= '' then
 end
 if {terminal_to} then
   redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'id', ARGV[5], 'status', to)
+  local url = redis.call('HGET', KEYS[1], '{callback}')
+  if url then
+    local delivery = 'job:' .. ARGV[5] .. ':' .. to
+    local body = cjson.encode({{event = 'job.' .. to, delivery_id = delivery, id = ARGV[5],
+      status = to, finished_at_ms = tonumber(ARGV[6])}})
+    redis.call('ZADD', KEYS[8], ARGV[6], cjson.encode({{url = url, body = body,
+      delivery_id = delivery, attempt = 0}}))
+  end
   if ARGV[7] ~= '' then
     local reason = ARGV[7]
     redis.call('HINCRBY', KEYS[4], reason, 1)
     if string.sub(reason, 1, 5) == 'dead:' then redis.call('HINCRBY', KEYS[4], 'dead', 1) end
-    if to == '{done}' then redis.call('RPUSH', KEYS[5], ARGV[5]) end
+    if to == '{done}' and ARGV[11] == 'crawl' then redis.call('RPUSH', KEYS[5], ARGV[5]) end
     if redis.call('HINCRBY', KEYS[4], 'pending', -1) <= 0 then
-      local final = 'completed'
-      if redis.call('HGET', KEYS[4], 'state') == 'cancelled' then final = 'cancelled' end
-      if redis.call('HSETNX', KEYS[4], 'finished_at_ms', ARGV[6]) == 1 then
-        redis.call('HSET', KEYS[4], 'state', final)
-        redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'crawl_id', ARGV[8], 'status', final)
-      end
+      complete_group(KEYS[4], KEYS[3], KEYS[8], ARGV[3], ARGV[11], ARGV[8], ARGV[6])
     end
   end
 end
 return 'applied'
 "#,
+        complete_group = COMPLETE_GROUP_LUA,
         status = field::STATUS,
         updated = field::UPDATED_AT_MS,
         error = field::ERROR,
+        callback = field::CALLBACK_URL,
         dead = Status::Dead.as_str(),
         done = Status::Done.as_str(),
         processing = Status::Processing.as_str(),
@@ -112,25 +146,54 @@ return 'applied'
 const APPLIED: &str = "applied";
 const CANCEL_REQUESTED: &str = "cancel-requested";
 
-/// Moves job `id` to `to`, setting `fields` too, unless its status is terminal.
+/// Moves job `id` (of queue `namespace`, whose webhook senders deliver its callback) to
+/// `to`, setting `fields` too, unless its status is terminal.
 pub async fn transition(
     conn: &ConnectionManager,
+    namespace: &str,
     id: &str,
     to: Status,
     fields: &[(&str, String)],
     ttl_secs: u64,
 ) -> redis::RedisResult<Transition> {
-    run(conn, id, to, fields, ttl_secs, false, Tally::default()).await
+    run(
+        conn,
+        namespace,
+        id,
+        to,
+        fields,
+        ttl_secs,
+        false,
+        Tally::default(),
+    )
+    .await
 }
 
-/// A crawl page's terminal state, counted in its crawl in the same atomic step as the
-/// page's status: the crawl's `pending` count drops, the reason's count grows, a done page
-/// joins the crawl's pages, and the crawl completes (once) when nothing of it is pending.
+/// A job's terminal state counted in its group in the same atomic step as its own status:
+/// the group's `pending` count drops, the reason's count grows, a crawl's done page joins
+/// its pages, and the group completes (once) when nothing of it is pending.
 #[derive(Debug, Clone, Copy)]
-pub struct CrawlTally<'a> {
-    pub crawl_id: &'a str,
+pub struct GroupTally<'a> {
+    pub kind: GroupKind,
+    pub id: &'a str,
     /// `done`, `dead:<reason>`, `robots-disallowed`, `cancelled`...
     pub reason: &'a str,
+}
+
+/// What a job can belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupKind {
+    Crawl,
+    Batch,
+}
+
+impl GroupKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Crawl => "crawl",
+            Self::Batch => "batch",
+        }
+    }
 }
 
 /// A job's cost, added to its tenant's totals in the same atomic step as its `done`, so
@@ -144,20 +207,21 @@ pub struct UsageTally<'a> {
 /// What a transition counts besides the job's own status.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Tally<'a> {
-    pub crawl: Option<CrawlTally<'a>>,
+    pub group: Option<GroupTally<'a>>,
     pub usage: Option<UsageTally<'a>>,
 }
 
-/// [`transition`] that also counts the job in its crawl and its tenant's usage.
+/// [`transition`] that also counts the job in its group and its tenant's usage.
 pub async fn transition_tallied(
     conn: &ConnectionManager,
+    namespace: &str,
     id: &str,
     to: Status,
     fields: &[(&str, String)],
     ttl_secs: u64,
     tally: Tally<'_>,
 ) -> redis::RedisResult<Transition> {
-    run(conn, id, to, fields, ttl_secs, false, tally).await
+    run(conn, namespace, id, to, fields, ttl_secs, false, tally).await
 }
 
 /// What a cancellation request found.
@@ -227,6 +291,8 @@ pub async fn reopen_dead(
 ) -> redis::RedisResult<Transition> {
     run(
         conn,
+        // `queued` is not terminal: no webhook, so no namespace's senders are involved.
+        "",
         id,
         Status::Queued,
         &[(field::ATTEMPTS, "0".into())],
@@ -237,8 +303,10 @@ pub async fn reopen_dead(
     .await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run(
     conn: &ConnectionManager,
+    namespace: &str,
     id: &str,
     to: Status,
     fields: &[(&str, String)],
@@ -247,7 +315,6 @@ async fn run(
     tally: Tally<'_>,
 ) -> redis::RedisResult<Transition> {
     let job_key = keys::job(id);
-    let crawl_id = tally.crawl.map_or("", |c| c.crawl_id);
     let usage = tally.usage.map(|u| {
         let counters: serde_json::Map<String, serde_json::Value> = u
             .receipt
@@ -262,11 +329,18 @@ async fn run(
         .key(&job_key)
         .key(keys::STATUS_COUNTS)
         .key(keys::COMPLETIONS);
-    match tally.crawl {
-        Some(crawl) => invocation
-            .key(keys::crawl(crawl.crawl_id))
-            .key(keys::crawl_pages(crawl.crawl_id)),
-        // Unused by the script: any key will do.
+    match tally.group {
+        Some(GroupTally {
+            kind: GroupKind::Crawl,
+            id,
+            ..
+        }) => invocation.key(keys::crawl(id)).key(keys::crawl_pages(id)),
+        // The second key is used by crawls only: any key will do.
+        Some(GroupTally {
+            kind: GroupKind::Batch,
+            id,
+            ..
+        }) => invocation.key(keys::batch(id)).key(keys::batch(id)),
         None => invocation.key(&job_key).key(&job_key),
     };
     match &usage {
@@ -274,16 +348,18 @@ async fn run(
         None => invocation.key(&job_key).key(&job_key),
     };
     invocation
+        .key(keys::callbacks(namespace))
         .arg(to.as_str())
         .arg(ttl_secs.clamp(1, i64::MAX as u64))
         .arg(keys::COMPLETIONS_MAX_LEN)
         .arg(if only_from_dead { "1" } else { "0" })
         .arg(id)
         .arg(now_ms())
-        .arg(tally.crawl.map_or("", |t| t.reason))
-        .arg(crawl_id)
+        .arg(tally.group.map_or("", |g| g.reason))
+        .arg(tally.group.map_or("", |g| g.id))
         .arg(usage.as_ref().map_or("", |(tenant, _)| *tenant))
-        .arg(usage.as_ref().map_or("", |(_, json)| json.as_str()));
+        .arg(usage.as_ref().map_or("", |(_, json)| json.as_str()))
+        .arg(tally.group.map_or("", |g| g.kind.as_str()));
     for (name, value) in fields {
         invocation.arg(*name).arg(value);
     }

@@ -69,6 +69,7 @@ async fn main() {
             allow: Vec::new(),
             deny: Vec::new(),
             sitemaps: false,
+            callback_url: None,
             mode: ExtractionMode::Article,
         })
         .await

@@ -179,6 +179,7 @@ async fn a_worker_killed_mid_crawl_leaves_every_page_done_once() {
             allow: Vec::new(),
             deny: Vec::new(),
             sitemaps: false,
+            callback_url: None,
             mode: ExtractionMode::Article,
         })
         .await

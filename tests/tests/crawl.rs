@@ -36,6 +36,7 @@ async fn crawl_from(crawls: &Crawls, seed: String, max_depth: u32) -> String {
             allow: Vec::new(),
             deny: Vec::new(),
             sitemaps: false,
+            callback_url: None,
             mode: ExtractionMode::Article,
         })
         .await
@@ -235,6 +236,7 @@ async fn sitemaps_from_robots_txt_add_the_pages_they_list() {
         allow: Vec::new(),
         deny: Vec::new(),
         sitemaps,
+        callback_url: None,
         mode: ExtractionMode::Article,
     };
     let id = crawls.start(start(&with, true)).await.unwrap().id;
@@ -317,6 +319,7 @@ async fn a_slow_host_paces_itself_while_fast_hosts_finish_and_status_says_why() 
             allow: Vec::new(),
             deny: Vec::new(),
             sitemaps: false,
+            callback_url: None,
             mode: ExtractionMode::Article,
         })
         .await
@@ -392,6 +395,7 @@ async fn crawls_through_the_http_api() {
         std::sync::Arc::new(dispatcher.broker),
         std::sync::Arc::new(dispatcher.jobs),
         crawls.clone(),
+        riptide_dispatcher::api::ApiOptions::default(),
     )
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -540,6 +544,7 @@ async fn dedup_costs_at_most_64_bytes_per_url_at_100_000_urls() {
         mode: "article".into(),
         selectors: Vec::new(),
         sitemaps: false,
+        callback_url: None,
         created_at_ms: 0,
     };
     frontier::create(&redis, &spec).await.unwrap();

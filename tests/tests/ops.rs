@@ -774,7 +774,13 @@ async fn dashboard_and_alerts_use_only_exported_metrics() {
             .await
             .expect("Redis"),
     );
-    let api = riptide_dispatcher::api::router(broker.clone(), jobs.clone(), crawls).unwrap();
+    let api = riptide_dispatcher::api::router(
+        broker.clone(),
+        jobs.clone(),
+        crawls,
+        riptide_dispatcher::api::ApiOptions::default(),
+    )
+    .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let api_addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move { axum::serve(listener, api).await });

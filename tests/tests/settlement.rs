@@ -126,8 +126,10 @@ async fn a_stale_copy_of_a_done_job_leaves_its_result_untouched() {
 
 #[tokio::test]
 async fn terminal_statuses_refuse_every_later_transition() {
-    namespace("terminal");
-    let store = Store::connect(&RedisSettings::default()).await.unwrap();
+    let ns = namespace("terminal");
+    let store = Store::connect(&RedisSettings::default(), &ns)
+        .await
+        .unwrap();
     let job = inline("terminal", PAGE);
     assert_eq!(store.begin(&job, "w1").await.unwrap(), Transition::Applied);
     assert_eq!(

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use riptide_shared::settings::{BrokerSettings, RedisSettings};
 
 use crate::breaker::BreakerConfig;
+use crate::callback::CallbackConfig;
 use crate::fetch::FetchConfig;
 use crate::politeness::PolitenessConfig;
 use crate::sandbox::SandboxConfig;
@@ -32,6 +33,8 @@ pub struct WorkerConfig {
     pub native: NativeConfig,
     /// Politeness towards the sites fetched (`[politeness]`, `RIPTIDE_POLITENESS__*`).
     pub politeness: PolitenessConfig,
+    /// Webhook deliveries (`[callbacks]`, `RIPTIDE_CALLBACKS__SECRET`).
+    pub callbacks: CallbackConfig,
 }
 
 /// The native fallback runs in the same bounded extraction slots as the sandbox.

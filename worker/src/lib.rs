@@ -4,6 +4,8 @@
 
 /// Circuit breaker in front of the sandbox.
 pub mod breaker;
+/// Webhook deliveries, signed and retried until accepted.
+pub mod callback;
 /// Stopping running jobs that were cancelled, wherever they run.
 pub mod cancel;
 /// Worker configuration (defaults < file < environment).

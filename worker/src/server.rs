@@ -12,6 +12,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::breaker::Breaker;
+use crate::callback::Sender;
 use crate::cancel::Cancellations;
 use crate::config::WorkerConfig;
 use crate::consume::Listener;
@@ -66,7 +67,7 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
     ));
     readiness.sandbox.store(true, Ordering::Relaxed);
 
-    let connect_redis = (|| Store::connect(&config.redis))
+    let connect_redis = (|| Store::connect(&config.redis, &config.broker.namespace))
         .retry(
             ExponentialBuilder::default()
                 .with_max_delay(Duration::from_secs(10))
@@ -133,6 +134,17 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
         tokio::spawn(async move { promoter.run(shutdown).await })
     };
 
+    let sender = {
+        let sender = Sender {
+            redis: store.connection(),
+            namespace: config.broker.namespace.clone(),
+            fetcher: Fetcher::new(config.fetch.clone()).context("building the HTTP client")?,
+            config: config.callbacks.clone(),
+        };
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move { sender.run(shutdown).await })
+    };
+
     let watcher = {
         let shutdown = shutdown.clone();
         tokio::spawn(async move { cancellations.run(shutdown).await })
@@ -165,6 +177,7 @@ pub async fn run(config: WorkerConfig, shutdown: CancellationToken) -> anyhow::R
     let _ = heartbeat.await;
     let _ = promoter.await;
     let _ = watcher.await;
+    let _ = sender.await;
     if let Ok(Err(e)) = http.await {
         tracing::warn!(error = %e, "health endpoint stopped with an error");
     }

@@ -11,7 +11,7 @@ use riptide_shared::job::{now_ms, Job, JobResult, Status};
 use riptide_shared::keys::{self, field};
 use riptide_shared::outcome::BreakerState;
 use riptide_shared::settings::RedisSettings;
-use riptide_shared::state::{self, CrawlTally, Tally, Transition, UsageTally};
+use riptide_shared::state::{self, GroupKind, GroupTally, Tally, Transition, UsageTally};
 
 /// How long a worker's heartbeat hash outlives its last refresh.
 const HEARTBEAT_TTL_SECS: i64 = 30;
@@ -20,14 +20,17 @@ const HEARTBEAT_TTL_SECS: i64 = 30;
 pub struct Store {
     conn: ConnectionManager,
     ttl_secs: u64,
+    /// The queue namespace: its workers deliver the webhooks of the jobs it runs.
+    namespace: String,
 }
 
 impl Store {
     /// Connects; the connection manager reconnects by itself after Redis restarts.
-    pub async fn connect(settings: &RedisSettings) -> redis::RedisResult<Self> {
+    pub async fn connect(settings: &RedisSettings, namespace: &str) -> redis::RedisResult<Self> {
         Ok(Self {
             conn: settings.connect().await?,
             ttl_secs: settings.result_ttl_secs,
+            namespace: namespace.to_string(),
         })
     }
 
@@ -54,8 +57,12 @@ impl Store {
         if let Some(crawl) = &job.crawl {
             fields.push((field::CRAWL_ID, crawl.id.clone()));
         }
+        if let Some(url) = &job.callback_url {
+            fields.push((field::CALLBACK_URL, url.clone()));
+        }
         state::transition(
             &self.conn,
+            &self.namespace,
             &job.id,
             Status::Processing,
             &fields,
@@ -95,7 +102,15 @@ impl Store {
 
     /// Marks the job waiting again (deferred until its host is free).
     pub async fn requeued(&self, id: &str) -> redis::RedisResult<Transition> {
-        state::transition(&self.conn, id, Status::Queued, &[], self.ttl_secs).await
+        state::transition(
+            &self.conn,
+            &self.namespace,
+            id,
+            Status::Queued,
+            &[],
+            self.ttl_secs,
+        )
+        .await
     }
 
     /// Records an outcome other than a result: `Failed` (a retry is scheduled), `Dead`
@@ -133,14 +148,30 @@ impl Store {
         crawl_reason: &str,
         usage: Option<UsageTally<'_>>,
     ) -> redis::RedisResult<Transition> {
-        let tally = Tally {
-            crawl: job.crawl.as_ref().map(|crawl| CrawlTally {
-                crawl_id: &crawl.id,
+        let group = match (&job.crawl, &job.batch) {
+            (Some(crawl), _) => Some(GroupTally {
+                kind: GroupKind::Crawl,
+                id: &crawl.id,
                 reason: crawl_reason,
             }),
-            usage,
+            (None, Some(batch)) => Some(GroupTally {
+                kind: GroupKind::Batch,
+                id: batch,
+                reason: to.as_str(),
+            }),
+            (None, None) => None,
         };
-        state::transition_tallied(&self.conn, &job.id, to, fields, self.ttl_secs, tally).await
+        let tally = Tally { group, usage };
+        state::transition_tallied(
+            &self.conn,
+            &self.namespace,
+            &job.id,
+            to,
+            fields,
+            self.ttl_secs,
+            tally,
+        )
+        .await
     }
 
     /// Publishes this worker's breaker state and load for `riptide-dispatcher stats`.

@@ -10,6 +10,7 @@ use riptide_dispatcher::crawls::CrawlRequest;
 use riptide_extractor::{ExtractionMode, MODES};
 use riptide_shared::crawl::{Scope, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAGES};
 use riptide_shared::frontier::{self, CrawlStatus};
+use riptide_shared::guard;
 
 use super::Connections;
 
@@ -58,6 +59,10 @@ pub struct StartArgs {
     /// Also crawl the pages listed by the sitemaps the seeds' robots.txt names.
     #[arg(long)]
     sitemaps: bool,
+    /// POST the crawl's completion here (signed; public addresses only, unless
+    /// `allow_private_callbacks`).
+    #[arg(long, value_name = "URL")]
+    callback_url: Option<String>,
     /// What to extract from each page.
     #[arg(long, default_value = "article", value_parser = PossibleValuesParser::new(MODES))]
     mode: String,
@@ -102,6 +107,15 @@ pub async fn run(ctx: &Connections, command: CrawlCommand) -> anyhow::Result<()>
 }
 
 async fn start(ctx: &Connections, args: StartArgs) -> anyhow::Result<()> {
+    let callback_url = match &args.callback_url {
+        Some(url) => Some(
+            guard::check_callback(url, ctx.config.allow_private_callbacks)
+                .await
+                .map_err(anyhow::Error::msg)?
+                .to_string(),
+        ),
+        None => None,
+    };
     let spec = ctx
         .crawls
         .start(CrawlRequest {
@@ -112,6 +126,7 @@ async fn start(ctx: &Connections, args: StartArgs) -> anyhow::Result<()> {
             allow: args.allow,
             deny: args.deny,
             sitemaps: args.sitemaps,
+            callback_url,
             mode: ExtractionMode::parse(&args.mode, args.selectors)?,
         })
         .await?;

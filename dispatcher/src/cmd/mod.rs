@@ -3,6 +3,7 @@
 mod crawl;
 mod dlq;
 mod enqueue;
+mod schedule;
 mod serve;
 mod stats;
 mod status;
@@ -43,6 +44,9 @@ enum Command {
         #[arg(required = true)]
         ids: Vec<String>,
     },
+    /// Periodic schedules: add, list, remove (run by `serve`).
+    #[command(subcommand)]
+    Schedule(schedule::ScheduleCommand),
     /// Site crawls: start, status, cancel, list.
     #[command(subcommand)]
     Crawl(crawl::CrawlCommand),
@@ -94,6 +98,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status { id } => status::run(&ctx, &id).await,
         Command::Dlq(command) => dlq::run(&ctx, command).await,
         Command::Crawl(command) => crawl::run(&ctx, command).await,
+        Command::Schedule(command) => schedule::run(&ctx, command).await,
         Command::Stats(args) => stats::run(&ctx, args).await,
         Command::Cancel { ids } => cancel(&ctx, &ids).await,
         Command::Usage { tenant } => usage(&ctx, tenant.as_deref()).await,
@@ -107,7 +112,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn cancel(ctx: &Connections, ids: &[String]) -> anyhow::Result<()> {
     let mut refused = 0;
     for id in ids {
-        let cancellation = ctx.jobs.cancel(id).await?;
+        let cancellation = ctx.jobs.cancel(&ctx.config.broker.namespace, id).await?;
         if matches!(
             cancellation,
             Cancellation::Unknown | Cancellation::AlreadyFinished { .. }

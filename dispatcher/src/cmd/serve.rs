@@ -1,8 +1,10 @@
 //! `riptide-dispatcher serve`: the HTTP API of `riptide_dispatcher::api` on `listen`, and a
-//! promoter of scheduled and deferred jobs, until SIGINT or SIGTERM.
+//! promoter of scheduled and deferred jobs, and the ticker of periodic schedules, until
+//! SIGINT or SIGTERM.
 
 use anyhow::Context;
 use riptide_dispatcher::api;
+use riptide_dispatcher::schedules::{Schedules, Ticker};
 use riptide_shared::deferred::Promoter;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
@@ -10,7 +12,15 @@ use tokio_util::sync::CancellationToken;
 use super::Connections;
 
 pub async fn run(ctx: Connections) -> anyhow::Result<()> {
-    let app = api::router(ctx.broker.clone(), ctx.jobs.clone(), ctx.crawls.clone())?;
+    let options = api::ApiOptions {
+        allow_private_callbacks: ctx.config.allow_private_callbacks,
+    };
+    let app = api::router(
+        ctx.broker.clone(),
+        ctx.jobs.clone(),
+        ctx.crawls.clone(),
+        options,
+    )?;
     // Scheduled jobs run on time even while no worker runs (KEDA scaled them to zero).
     let stop = CancellationToken::new();
     let promoter = {
@@ -20,6 +30,14 @@ pub async fn run(ctx: Connections) -> anyhow::Result<()> {
         };
         let stop = stop.clone();
         tokio::spawn(async move { promoter.run(stop).await })
+    };
+    let ticker = {
+        let ticker = Ticker {
+            schedules: Schedules::new(ctx.jobs.connection(), &ctx.config.broker.namespace),
+            crawls: ctx.crawls.clone(),
+        };
+        let stop = stop.clone();
+        tokio::spawn(async move { ticker.run(stop).await })
     };
     let listen = &ctx.config.listen;
     let listener = tokio::net::TcpListener::bind(listen)
@@ -37,5 +55,6 @@ pub async fn run(ctx: Connections) -> anyhow::Result<()> {
         .await?;
     stop.cancel();
     let _ = promoter.await;
+    let _ = ticker.await;
     Ok(())
 }
