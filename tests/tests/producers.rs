@@ -820,3 +820,39 @@ async fn a_schedule_every_second_fires_once_per_tick_and_once_after_an_outage() 
         .await
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_webhook_example_batches_schedules_cancels_and_verifies_its_webhook() {
+    let ns = namespace("python-webhooks");
+    let mut config = worker_config(&ns);
+    config.callbacks.secret = SECRET.into();
+    let worker = InProcessWorker::start(config);
+    let base = api(&ns, Dispatcher::connect(&ns).await).await;
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/webhooks.py");
+    let output = tokio::process::Command::new("python3")
+        .arg(script)
+        .args([
+            "--api",
+            &base,
+            "--secret",
+            SECRET,
+            "--listen",
+            "127.0.0.47",
+            "--timeout",
+            "60",
+        ])
+        .output()
+        .await
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "webhooks.py failed: {}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("webhook verified: batch.completed"), "{stdout}");
+    assert!(stdout.contains("'status': 'cancelled'"), "{stdout}");
+    worker.stop().await;
+    Dispatcher::connect(&ns).await.delete_queues().await;
+}
