@@ -40,7 +40,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use prometheus::{Encoder, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 use riptide_extractor::ExtractionMode;
-use riptide_shared::crawl::{CrawlError, Scope, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAGES};
+use riptide_shared::crawl::{default_max_depth, default_max_pages, CrawlError, Scope};
 use riptide_shared::frontier;
 use riptide_shared::guard;
 use riptide_shared::job::{now_ms, valid_tenant, Job, JobKind, MAX_TENANT_LEN};
@@ -92,9 +92,9 @@ const MAX_IDEMPOTENCY_KEY: usize = 256;
 #[derive(Deserialize)]
 struct CrawlBody {
     seeds: Vec<String>,
-    #[serde(default = "default_depth")]
+    #[serde(default = "default_max_depth")]
     max_depth: u32,
-    #[serde(default = "default_pages")]
+    #[serde(default = "default_max_pages")]
     max_pages: u64,
     #[serde(default)]
     scope: Scope,
@@ -110,14 +110,6 @@ struct CrawlBody {
     mode: Option<String>,
     #[serde(default)]
     selectors: Vec<String>,
-}
-
-fn default_depth() -> u32 {
-    DEFAULT_MAX_DEPTH
-}
-
-fn default_pages() -> u64 {
-    DEFAULT_MAX_PAGES
 }
 
 #[derive(Deserialize)]

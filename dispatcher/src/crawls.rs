@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use redis::aio::ConnectionManager;
 use riptide_extractor::ExtractionMode;
-use riptide_shared::crawl::{canonicalize, CrawlError, CrawlSpec, ScopeRules};
+use riptide_shared::crawl::{
+    canonicalize, CrawlError, CrawlSpec, Scope, ScopeRules, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAGES,
+};
 use riptide_shared::frontier::{self, CrawlStatus, Discovered};
 use riptide_shared::job::{now_ms, CrawlRef, Job, JobKind};
 use riptide_shared::settings::RedisSettings;
@@ -16,7 +18,7 @@ pub struct CrawlRequest {
     pub seeds: Vec<String>,
     pub max_depth: u32,
     pub max_pages: u64,
-    pub scope: riptide_shared::crawl::Scope,
+    pub scope: Scope,
     pub allow: Vec<String>,
     pub deny: Vec<String>,
     /// Also read the sitemaps the seeds' robots.txt lists.
@@ -24,6 +26,24 @@ pub struct CrawlRequest {
     /// Where the crawl's completion is POSTed (checked by the caller).
     pub callback_url: Option<String>,
     pub mode: ExtractionMode,
+}
+
+impl CrawlRequest {
+    /// A crawl of `seeds` with the defaults: depth 2, 1,000 pages, the seeds' hosts, no
+    /// allow or deny patterns, no sitemaps, no callback, article extraction.
+    pub fn new(seeds: Vec<String>) -> Self {
+        Self {
+            seeds,
+            max_depth: DEFAULT_MAX_DEPTH,
+            max_pages: DEFAULT_MAX_PAGES,
+            scope: Scope::default(),
+            allow: Vec::new(),
+            deny: Vec::new(),
+            sitemaps: false,
+            callback_url: None,
+            mode: ExtractionMode::Article,
+        }
+    }
 }
 
 pub struct Crawls {

@@ -18,7 +18,7 @@ use croner::Cron;
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
 use riptide_extractor::ExtractionMode;
-use riptide_shared::crawl::Scope;
+use riptide_shared::crawl::{default_max_depth, default_max_pages, Scope};
 use riptide_shared::job::{now_ms, Job, JobKind};
 use riptide_shared::keys;
 use serde::{Deserialize, Serialize};
@@ -44,9 +44,9 @@ pub enum Target {
     /// A crawl from these seeds.
     Crawl {
         seeds: Vec<String>,
-        #[serde(default = "default_depth")]
+        #[serde(default = "default_max_depth")]
         max_depth: u32,
-        #[serde(default = "default_pages")]
+        #[serde(default = "default_max_pages")]
         max_pages: u64,
         #[serde(default)]
         scope: Scope,
@@ -59,14 +59,6 @@ pub enum Target {
 
 fn article() -> String {
     "article".into()
-}
-
-fn default_depth() -> u32 {
-    riptide_shared::crawl::DEFAULT_MAX_DEPTH
-}
-
-fn default_pages() -> u64 {
-    riptide_shared::crawl::DEFAULT_MAX_PAGES
 }
 
 /// A periodic schedule.
@@ -286,16 +278,13 @@ impl Schedules {
             } = &schedule.target
             {
                 let request = CrawlRequest {
-                    seeds: seeds.clone(),
                     max_depth: *max_depth,
                     max_pages: *max_pages,
                     scope: *scope,
-                    allow: Vec::new(),
-                    deny: Vec::new(),
                     sitemaps: *sitemaps,
-                    callback_url: None,
                     mode: ExtractionMode::parse(mode, Vec::new())
                         .unwrap_or(ExtractionMode::Article),
+                    ..CrawlRequest::new(seeds.clone())
                 };
                 if let Err(e) = crawls.start(request).await {
                     tracing::error!(schedule = %id, error = %e, "scheduled crawl did not start");

@@ -103,6 +103,16 @@ pub const DEFAULT_MAX_DEPTH: u32 = 2;
 /// Default page budget of a crawl.
 pub const DEFAULT_MAX_PAGES: u64 = 1_000;
 
+/// [`DEFAULT_MAX_DEPTH`], for `#[serde(default = ...)]` wherever a crawl is described.
+pub fn default_max_depth() -> u32 {
+    DEFAULT_MAX_DEPTH
+}
+
+/// [`DEFAULT_MAX_PAGES`], for `#[serde(default = ...)]` wherever a crawl is described.
+pub fn default_max_pages() -> u64 {
+    DEFAULT_MAX_PAGES
+}
+
 /// Why a crawl cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum CrawlError {

@@ -8,8 +8,6 @@ use std::time::{Duration, Instant};
 
 use riptide_dispatcher::crawls::{CrawlRequest, Crawls};
 use riptide_e2e::{namespace, worker_config, Answer, InProcessWorker, TestSite};
-use riptide_extractor::ExtractionMode;
-use riptide_shared::crawl::Scope;
 use riptide_shared::settings::RedisSettings;
 
 const HOSTS: u8 = 20;
@@ -62,15 +60,9 @@ async fn main() {
     let started = Instant::now();
     let spec = crawls
         .start(CrawlRequest {
-            seeds: sites.iter().map(|s| s.url("/p0")).collect(),
             max_depth: 1_000,
             max_pages: 100_000,
-            scope: Scope::Host,
-            allow: Vec::new(),
-            deny: Vec::new(),
-            sitemaps: false,
-            callback_url: None,
-            mode: ExtractionMode::Article,
+            ..CrawlRequest::new(sites.iter().map(|s| s.url("/p0")).collect())
         })
         .await
         .unwrap();

@@ -11,7 +11,6 @@ use std::time::Duration;
 use riptide_dispatcher::crawls::{CrawlRequest, Crawls};
 use riptide_e2e::{namespace, worker_config, Answer, Dispatcher, TestSite};
 use riptide_extractor::ExtractionMode;
-use riptide_shared::crawl::Scope;
 use riptide_shared::frontier::CrawlStatus;
 use riptide_shared::job::{Job, JobKind};
 use riptide_shared::settings::RedisSettings;
@@ -172,15 +171,9 @@ async fn a_worker_killed_mid_crawl_leaves_every_page_done_once() {
     let mut first = spawn_worker(&ns);
     let id = crawls
         .start(CrawlRequest {
-            seeds: sites.iter().map(|s| s.url("/")).collect(),
             max_depth: 3,
             max_pages: 10_000,
-            scope: Scope::Host,
-            allow: Vec::new(),
-            deny: Vec::new(),
-            sitemaps: false,
-            callback_url: None,
-            mode: ExtractionMode::Article,
+            ..CrawlRequest::new(sites.iter().map(|s| s.url("/")).collect())
         })
         .await
         .unwrap()

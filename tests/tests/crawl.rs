@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use riptide_dispatcher::crawls::{CrawlRequest, Crawls};
 use riptide_e2e::{namespace, worker_config, Answer, InProcessWorker, TestSite};
-use riptide_extractor::ExtractionMode;
 use riptide_shared::crawl::Scope;
 use riptide_shared::frontier::CrawlStatus;
 use riptide_shared::settings::RedisSettings;
@@ -29,15 +28,9 @@ fn page(title: &str, links: &[&str]) -> Answer {
 async fn crawl_from(crawls: &Crawls, seed: String, max_depth: u32) -> String {
     crawls
         .start(CrawlRequest {
-            seeds: vec![seed],
             max_depth,
             max_pages: 10_000,
-            scope: Scope::Host,
-            allow: Vec::new(),
-            deny: Vec::new(),
-            sitemaps: false,
-            callback_url: None,
-            mode: ExtractionMode::Article,
+            ..CrawlRequest::new(vec![seed])
         })
         .await
         .unwrap()
@@ -229,15 +222,10 @@ async fn sitemaps_from_robots_txt_add_the_pages_they_list() {
         .await
         .unwrap();
     let start = |site: &TestSite, sitemaps: bool| CrawlRequest {
-        seeds: vec![site.url("/")],
         max_depth: 1,
         max_pages: 100,
-        scope: Scope::Host,
-        allow: Vec::new(),
-        deny: Vec::new(),
         sitemaps,
-        callback_url: None,
-        mode: ExtractionMode::Article,
+        ..CrawlRequest::new(vec![site.url("/")])
     };
     let id = crawls.start(start(&with, true)).await.unwrap().id;
     let plain = crawls.start(start(&without, false)).await.unwrap().id;
@@ -312,15 +300,9 @@ async fn a_slow_host_paces_itself_while_fast_hosts_finish_and_status_says_why() 
     let started = std::time::Instant::now();
     let id = crawls
         .start(CrawlRequest {
-            seeds: vec![slow.url("/"), fast[0].url("/"), fast[1].url("/")],
             max_depth: 2,
             max_pages: 100,
-            scope: Scope::Host,
-            allow: Vec::new(),
-            deny: Vec::new(),
-            sitemaps: false,
-            callback_url: None,
-            mode: ExtractionMode::Article,
+            ..CrawlRequest::new(vec![slow.url("/"), fast[0].url("/"), fast[1].url("/")])
         })
         .await
         .unwrap()

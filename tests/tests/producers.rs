@@ -828,8 +828,7 @@ async fn the_python_webhook_example_batches_schedules_cancels_and_verifies_its_w
     config.callbacks.secret = SECRET.into();
     let worker = InProcessWorker::start(config);
     let base = api(&ns, Dispatcher::connect(&ns).await).await;
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/webhooks.py");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/webhooks.py");
     let output = tokio::process::Command::new("python3")
         .arg(script)
         .args([
@@ -851,7 +850,10 @@ async fn the_python_webhook_example_batches_schedules_cancels_and_verifies_its_w
         "webhooks.py failed: {}\n{stdout}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stdout.contains("webhook verified: batch.completed"), "{stdout}");
+    assert!(
+        stdout.contains("webhook verified: batch.completed"),
+        "{stdout}"
+    );
     assert!(stdout.contains("'status': 'cancelled'"), "{stdout}");
     worker.stop().await;
     Dispatcher::connect(&ns).await.delete_queues().await;

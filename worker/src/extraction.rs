@@ -236,21 +236,13 @@ impl Extractor {
                     retry_later: false,
                 }
             }
-            Err(SandboxError::Cancelled) => Extraction {
-                // Not the sandbox's fault, and nothing to fall back to: the job is gone.
-                result: Err(ExtractError::InternalError(
-                    SandboxError::Cancelled.to_string(),
-                )),
-                links: None,
-                stats: Stats {
-                    processing_time_us: elapsed_us,
-                    cpu_us: 0,
-                    fuel_consumed: 0,
-                    peak_memory_bytes: 0,
-                    engine: Engine::Wasm,
-                },
-                retry_later: false,
-            },
+            // Not the sandbox's fault, and nothing to fall back to: the job is gone.
+            Err(SandboxError::Cancelled) => unextracted(
+                ExtractError::InternalError(SandboxError::Cancelled.to_string()),
+                elapsed_us,
+                0,
+                0,
+            ),
             Err(error) => {
                 self.metrics
                     .sandbox_failures
@@ -269,36 +261,24 @@ impl Extractor {
                         }
                         _ => (0, 0),
                     };
-                    return Extraction {
-                        result: Err(ExtractError::ResourceLimit(error.to_string())),
-                        stats: Stats {
-                            processing_time_us: elapsed_us,
-                            cpu_us: 0,
-                            fuel_consumed,
-                            peak_memory_bytes,
-                            engine: Engine::Wasm,
-                        },
-                        retry_later: false,
-                        links: None,
-                    };
+                    return unextracted(
+                        ExtractError::ResourceLimit(error.to_string()),
+                        elapsed_us,
+                        fuel_consumed,
+                        peak_memory_bytes,
+                    );
                 }
                 self.breaker.record(true);
                 if let SandboxError::Trap(message) = &error {
                     tracing::warn!(error = %error, url, "the guest trapped on this page");
-                    return Extraction {
-                        result: Err(ExtractError::InternalError(format!(
+                    return unextracted(
+                        ExtractError::InternalError(format!(
                             "the guest trapped on this page: {message}"
-                        ))),
-                        stats: Stats {
-                            processing_time_us: elapsed_us,
-                            cpu_us: 0,
-                            fuel_consumed: 0,
-                            peak_memory_bytes: 0,
-                            engine: Engine::Wasm,
-                        },
-                        retry_later: false,
-                        links: None,
-                    };
+                        )),
+                        elapsed_us,
+                        0,
+                        0,
+                    );
                 }
                 tracing::warn!(error = %error, url, "sandbox failure; extracting this page natively");
                 self.extract_natively(page, Engine::NativeFallback)
@@ -385,6 +365,27 @@ impl Extractor {
 
 /// CPU time of the calling thread, in seconds: what an extraction cost in CPU, unlike its
 /// wall time, which grows when more extractions than cores run at once.
+/// A page the sandbox stopped short of a result, with what it cost up to there.
+fn unextracted(
+    error: ExtractError,
+    processing_time_us: u64,
+    fuel_consumed: u64,
+    peak_memory_bytes: u64,
+) -> Extraction {
+    Extraction {
+        result: Err(error),
+        links: None,
+        stats: Stats {
+            processing_time_us,
+            cpu_us: 0,
+            fuel_consumed,
+            peak_memory_bytes,
+            engine: Engine::Wasm,
+        },
+        retry_later: false,
+    }
+}
+
 fn thread_cpu_seconds() -> f64 {
     let mut now = libc::timespec {
         tv_sec: 0,
