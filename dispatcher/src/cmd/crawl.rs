@@ -36,29 +36,42 @@ pub enum CrawlCommand {
     List,
 }
 
+/// How far a crawl goes: shared by `crawl start` and `schedule add --crawl`.
+#[derive(Debug, Args)]
+pub struct CrawlLimits {
+    /// Links followed from a seed, at most.
+    #[arg(long, default_value_t = DEFAULT_MAX_DEPTH)]
+    pub max_depth: u32,
+    /// Pages fetched, at most.
+    #[arg(long, default_value_t = DEFAULT_MAX_PAGES)]
+    pub max_pages: u64,
+    /// host, domain (registrable domain) or prefix.
+    #[arg(long, default_value = "host", value_parser = PossibleValuesParser::new(["host", "domain", "prefix"]))]
+    scope: String,
+    /// Also crawl the pages listed by the sitemaps the seeds' robots.txt names.
+    #[arg(long)]
+    pub sitemaps: bool,
+}
+
+impl CrawlLimits {
+    pub fn scope(&self) -> Scope {
+        Scope::parse(&self.scope).unwrap_or_default()
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct StartArgs {
     /// Where the crawl starts.
     #[arg(required = true)]
     seeds: Vec<String>,
-    /// Links followed from a seed, at most.
-    #[arg(long, default_value_t = DEFAULT_MAX_DEPTH)]
-    max_depth: u32,
-    /// Pages fetched, at most.
-    #[arg(long, default_value_t = DEFAULT_MAX_PAGES)]
-    max_pages: u64,
-    /// host, domain (registrable domain) or prefix.
-    #[arg(long, default_value = "host", value_parser = PossibleValuesParser::new(["host", "domain", "prefix"]))]
-    scope: String,
+    #[command(flatten)]
+    limits: CrawlLimits,
     /// Only URLs matching one of these regular expressions.
     #[arg(long = "allow", value_name = "REGEX")]
     allow: Vec<String>,
     /// No URL matching one of these regular expressions.
     #[arg(long = "deny", value_name = "REGEX")]
     deny: Vec<String>,
-    /// Also crawl the pages listed by the sitemaps the seeds' robots.txt names.
-    #[arg(long)]
-    sitemaps: bool,
     /// POST the crawl's completion here (signed; public addresses only, unless
     /// `allow_private_callbacks`).
     #[arg(long, value_name = "URL")]
@@ -120,12 +133,12 @@ async fn start(ctx: &Connections, args: StartArgs) -> anyhow::Result<()> {
         .crawls
         .start(CrawlRequest {
             seeds: args.seeds,
-            max_depth: args.max_depth,
-            max_pages: args.max_pages,
-            scope: Scope::parse(&args.scope).unwrap_or_default(),
+            max_depth: args.limits.max_depth,
+            max_pages: args.limits.max_pages,
+            scope: args.limits.scope(),
             allow: args.allow,
             deny: args.deny,
-            sitemaps: args.sitemaps,
+            sitemaps: args.limits.sitemaps,
             callback_url,
             mode: ExtractionMode::parse(&args.mode, args.selectors)?,
         })

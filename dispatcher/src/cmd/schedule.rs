@@ -1,13 +1,12 @@
 //! `riptide-dispatcher schedule add|list|remove`: periodic jobs and crawls, run by every
 //! `riptide-dispatcher serve`.
 
+use super::crawl::CrawlLimits;
+use super::Connections;
 use clap::builder::PossibleValuesParser;
 use clap::{Args, Subcommand};
 use riptide_dispatcher::schedules::{Schedules, Target};
 use riptide_extractor::MODES;
-use riptide_shared::crawl::{Scope, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PAGES};
-
-use super::Connections;
 
 #[derive(Debug, Subcommand)]
 pub enum ScheduleCommand {
@@ -27,18 +26,11 @@ pub struct AddArgs {
     cron: String,
     #[arg(required = true)]
     urls: Vec<String>,
-    /// Crawl from the URLs instead of fetching just them.
+    /// Crawl from the URLs instead of fetching just them (with the crawl options below).
     #[arg(long)]
     crawl: bool,
-    /// With --crawl: links followed from a seed, at most.
-    #[arg(long, default_value_t = DEFAULT_MAX_DEPTH)]
-    max_depth: u32,
-    /// With --crawl: pages fetched, at most.
-    #[arg(long, default_value_t = DEFAULT_MAX_PAGES)]
-    max_pages: u64,
-    /// With --crawl: host, domain or prefix.
-    #[arg(long, default_value = "host", value_parser = PossibleValuesParser::new(["host", "domain", "prefix"]))]
-    scope: String,
+    #[command(flatten)]
+    limits: CrawlLimits,
     #[arg(long, default_value = "article", value_parser = PossibleValuesParser::new(MODES))]
     mode: String,
     /// Whose jobs these are (usage is summed per tenant).
@@ -53,10 +45,10 @@ pub async fn run(ctx: &Connections, command: ScheduleCommand) -> anyhow::Result<
             let target = if args.crawl {
                 Target::Crawl {
                     seeds: args.urls,
-                    max_depth: args.max_depth,
-                    max_pages: args.max_pages,
-                    scope: Scope::parse(&args.scope).unwrap_or_default(),
-                    sitemaps: false,
+                    max_depth: args.limits.max_depth,
+                    max_pages: args.limits.max_pages,
+                    scope: args.limits.scope(),
+                    sitemaps: args.limits.sitemaps,
                     mode: args.mode,
                 }
             } else {
