@@ -16,6 +16,7 @@ use redis::aio::ConnectionManager;
 use redis::Script;
 use tokio_util::sync::CancellationToken;
 
+use crate::job::millis;
 use crate::keys;
 use crate::publish::Publisher;
 use crate::settings::BrokerSettings;
@@ -43,10 +44,6 @@ pub async fn schedule(
         .arg(job)
         .query_async(&mut conn)
         .await
-}
-
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// KEYS: deferred set, claimed set. ARGV: batch size, claim ms. Returns the jobs whose time

@@ -4,7 +4,7 @@
 //! "Message and storage contract".
 
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use riptide_extractor::{ExtractedDoc, ExtractionMode};
 use serde::{Deserialize, Serialize};
@@ -356,6 +356,16 @@ pub struct JobResult {
     /// What the job cost.
     #[serde(default)]
     pub receipt: Receipt,
+}
+
+/// A duration in whole milliseconds, saturating (for Redis scores, TTLs and receipts).
+pub fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A duration in whole microseconds, saturating.
+pub fn micros(duration: Duration) -> u64 {
+    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
 pub fn now_ms() -> u64 {

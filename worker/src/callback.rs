@@ -16,6 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use hmac::{Hmac, KeyInit, Mac};
 use redis::aio::ConnectionManager;
 use redis::{AsyncCommands, Script};
+use riptide_shared::job::{millis, now_ms};
 use riptide_shared::keys;
 use riptide_shared::state::script_on_redis_clock;
 use serde::{Deserialize, Serialize};
@@ -111,7 +112,7 @@ impl Sender {
         let due: Vec<String> = CLAIM_DUE
             .key(keys::callbacks(&self.namespace))
             .arg(BATCH)
-            .arg(u64::try_from(CLAIM.as_millis()).unwrap_or(u64::MAX))
+            .arg(millis(CLAIM))
             .invoke_async(&mut conn)
             .await?;
         for stored in due {
@@ -140,7 +141,7 @@ impl Sender {
                     };
                     let wait = backoff(next.attempt);
                     tracing::info!(delivery = %delivery.delivery_id, ?failed, ?wait, "webhook not accepted; retrying");
-                    let at = now_ms() + u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+                    let at = now_ms().saturating_add(millis(wait));
                     let json = serde_json::to_string(&next).unwrap_or_default();
                     settle.zadd(keys::callbacks(&self.namespace), json, at);
                 }
@@ -178,10 +179,6 @@ fn backoff(attempt: u32) -> Duration {
     FIRST_BACKOFF
         .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
         .min(MAX_BACKOFF)
-}
-
-fn now_ms() -> u64 {
-    riptide_shared::job::now_ms()
 }
 
 #[cfg(test)]

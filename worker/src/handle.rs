@@ -19,7 +19,7 @@ use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::BasicProperties;
 use rand::Rng;
 use riptide_shared::deferred;
-use riptide_shared::job::{now_ms, Job, Status};
+use riptide_shared::job::{micros, now_ms, Job, Status};
 use riptide_shared::metrics::JobOutcome;
 use riptide_shared::outcome::DeadReason;
 use riptide_shared::publish::Publisher;
@@ -459,8 +459,4 @@ async fn ack(delivery: &Delivery) {
 
 fn long_str(s: &str) -> AMQPValue {
     AMQPValue::LongString(LongString::from(s))
-}
-
-fn micros(elapsed: Duration) -> u64 {
-    u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX)
 }

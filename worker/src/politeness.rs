@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use redis::aio::ConnectionManager;
 use redis::Script;
+use riptide_shared::job::millis;
 use riptide_shared::keys;
 use riptide_shared::state::script_on_redis_clock;
 use serde::{Deserialize, Serialize};
@@ -259,8 +260,4 @@ impl Politeness {
             .await?;
         Ok(Duration::from_millis(until.max(0) as u64))
     }
-}
-
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use riptide_extractor::{ExtractedDoc, PageLinks};
 use riptide_shared::frontier;
-use riptide_shared::job::{now_ms, Job, JobKind, JobResult, Receipt};
+use riptide_shared::job::{micros, now_ms, Job, JobKind, JobResult, Receipt};
 use riptide_shared::outcome::DeadReason;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -345,10 +345,6 @@ impl Runner {
 
 /// The `extractor` of a sitemap's result: it was read, not extracted.
 pub const SITEMAP_READER: &str = "sitemap";
-
-fn micros(elapsed: Duration) -> u64 {
-    u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX)
-}
 
 /// How a fetch went, for the host's pace.
 fn answered<T>(fetched: &Result<T, FetchError>) -> Answered {
