@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use riptide_extractor::{ExtractedDoc, ExtractionMode};
-use serde::{Deserialize, Serialize};
+use serde::de::Visitor;
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// The wire format version this build writes and reads.
 pub const SCHEMA_VERSION: u16 = 1;
@@ -22,8 +23,13 @@ pub struct Job {
     pub kind: JobKind,
     /// The page URL: fetched for `url` jobs, used to resolve links for `html` jobs.
     pub url: String,
-    /// The page, for `html` jobs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The page, for `html` jobs: a string, or binary in the page's own encoding (decoded
+    /// by [`crate::charset`] as a fetched page would be).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "html_text"
+    )]
     pub html: Option<String>,
     /// `article`, `full`, `metadata` or `custom`.
     #[serde(default = "default_mode")]
@@ -150,6 +156,38 @@ pub enum JobKind {
 
 fn default_mode() -> String {
     "article".into()
+}
+
+/// Reads `html` as a string, or as bytes to decode (MessagePack binary, or a MessagePack
+/// string that is not UTF-8, which rmp-serde hands over as bytes).
+fn html_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    struct Html;
+    impl<'de> Visitor<'de> for Html {
+        type Value = Option<String>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an HTML page as a string or binary")
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_str<E: serde::de::Error>(self, page: &str) -> Result<Self::Value, E> {
+            Ok(Some(page.to_owned()))
+        }
+        fn visit_string<E: serde::de::Error>(self, page: String) -> Result<Self::Value, E> {
+            Ok(Some(page))
+        }
+        fn visit_bytes<E: serde::de::Error>(self, page: &[u8]) -> Result<Self::Value, E> {
+            Ok(Some(crate::charset::decode_html(page, None)))
+        }
+    }
+    deserializer.deserialize_option(Html)
 }
 
 /// Why a message is not a job the worker can run.
@@ -396,6 +434,39 @@ mod tests {
             .iter()
             .any(|(k, _)| k.as_str() == Some("created_at_ms")));
         assert_eq!(Job::decode(&bytes).unwrap(), job);
+    }
+
+    #[test]
+    fn inline_pages_as_bytes_are_decoded_by_their_charset() {
+        let page = "<html><head><meta charset=\"windows-1252\"></head><body><p>Caf\u{e9} cr\u{e8}me br\u{fb}l\u{e9}e</p></body></html>";
+        let (latin, _, _) = encoding_rs::WINDOWS_1252.encode(page);
+        let placeholder = "x".repeat(latin.len());
+        let job = Job::new(
+            JobKind::Html,
+            "https://e.com/",
+            Some(placeholder.clone()),
+            &ExtractionMode::Full,
+        );
+        let encoded = job.encode();
+        // The placeholder travels as a str8: marker 0xd9, one length byte, the bytes.
+        let at = encoded
+            .windows(placeholder.len())
+            .position(|w| w == placeholder.as_bytes())
+            .unwrap()
+            - 2;
+        assert_eq!(encoded[at], 0xd9);
+        let with_payload = |marker: u8| {
+            let mut bytes = encoded[..at].to_vec();
+            bytes.extend([marker, u8::try_from(latin.len()).unwrap()]);
+            bytes.extend(latin.iter());
+            bytes.extend(&encoded[at + 2 + latin.len()..]);
+            bytes
+        };
+        // As MessagePack binary (bin8), and as a string that is not UTF-8.
+        for marker in [0xc4, 0xd9] {
+            let decoded = Job::decode(&with_payload(marker)).unwrap();
+            assert_eq!(decoded.html.as_deref(), Some(page), "marker {marker:#x}");
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! place: the job wire format, the queue topology, the Redis key layout, metric names and
 //! connection settings.
 
+pub mod charset;
 pub mod crawl;
 pub mod deferred;
 pub mod frontier;

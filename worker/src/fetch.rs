@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{CONTENT_TYPE, LOCATION};
+use riptide_shared::charset;
 use riptide_shared::guard::{check_url, is_public, REFUSED};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
@@ -147,7 +148,7 @@ impl Fetcher {
             // `botname: nofollow` applies to that bot only: kept when it names nobody.
             .any(|d| d == "nofollow" || d == "none");
         Ok(Page {
-            html: decode(&response.body, response.content_type.as_deref()),
+            html: charset::decode_html(&response.body, response.content_type.as_deref()),
             bytes: response.body.len() as u64,
             url: response.url,
             nofollow,
@@ -460,35 +461,6 @@ impl Resolve for GuardedResolver {
     }
 }
 
-/// Decodes a body: the charset from Content-Type, else a `<meta>` declaration, else UTF-8
-/// (invalid bytes replaced, never fatal).
-pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
-    let label = content_type
-        .and_then(|ct| {
-            ct.split(';')
-                .find_map(|p| p.trim().strip_prefix("charset="))
-        })
-        .map(|l| l.trim_matches('"').to_string())
-        .or_else(|| meta_charset(body));
-    let encoding = label
-        .and_then(|l| encoding_rs::Encoding::for_label(l.as_bytes()))
-        .unwrap_or(encoding_rs::UTF_8);
-    let (text, _, _) = encoding.decode(body);
-    text.into_owned()
-}
-
-/// The charset a page declares in its first KiB (`<meta charset>` or `http-equiv`).
-fn meta_charset(body: &[u8]) -> Option<String> {
-    let head = String::from_utf8_lossy(&body[..body.len().min(2048)]).to_ascii_lowercase();
-    let at = head.find("charset=")?;
-    let value: String = head[at + 8..]
-        .trim_start_matches(['"', '\''])
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
-    (!value.is_empty()).then_some(value)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -505,18 +477,5 @@ mod tests {
             Arc::ptr_eq(&held, &fetcher.host_limit("busy.example")),
             "a limiter in use is kept"
         );
-    }
-
-    #[test]
-    fn decodes_declared_charsets() {
-        assert_eq!(
-            decode(b"caf\xe9", Some("text/html; charset=ISO-8859-1")),
-            "café"
-        );
-        assert_eq!(
-            decode(b"<meta charset=\"windows-1252\">caf\xe9", None),
-            "<meta charset=\"windows-1252\">café"
-        );
-        assert_eq!(decode(b"caf\xff", None), "caf\u{FFFD}");
     }
 }

@@ -12,6 +12,7 @@ use anyhow::Context;
 use clap::builder::PossibleValuesParser;
 use clap::{Args, ValueEnum};
 use riptide_extractor::{ExtractError, ExtractedDoc, ExtractionMode, MODES};
+use riptide_shared::charset;
 use riptide_worker::breaker::Breaker;
 use riptide_worker::config::WorkerConfig;
 use riptide_worker::extraction::{Extractor, Stats};
@@ -144,7 +145,8 @@ pub fn run(args: ExtractArgs, config: WorkerConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads a file (or stdin for `-`) as text, replacing invalid UTF-8 rather than failing.
+/// Reads a file (or stdin for `-`) and decodes it by the page's charset, as the fetcher
+/// decodes a response (undecodable bytes are replaced, never fatal).
 fn read_input(path: &Path) -> anyhow::Result<String> {
     let mut bytes = Vec::new();
     if path.as_os_str() == "-" {
@@ -154,7 +156,7 @@ fn read_input(path: &Path) -> anyhow::Result<String> {
     } else {
         bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     }
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    Ok(charset::decode_html(&bytes, None))
 }
 
 fn file_url(path: &Path) -> String {
