@@ -9,6 +9,7 @@
 //! The extractor returns typed errors and never panics on any input: inside the sandbox a
 //! panic would be a trap whose message is lost.
 
+mod container;
 mod content;
 mod error;
 mod language;
@@ -18,6 +19,7 @@ mod metadata;
 mod nesting;
 mod quality;
 mod render;
+mod text;
 
 #[cfg(feature = "component")]
 mod component;
@@ -165,6 +167,9 @@ fn extract_page(
         PageLinks::default()
     };
 
+    // Readability rewrites the tree it scores; comparing its pick with the block the page
+    // names needs the page as it was. A copy of the tree costs a thirtieth of a parse.
+    let page = matches!(mode, ExtractionMode::Article).then(|| doc.clone());
     let mut readability = Readability::with_document(doc, page_url.as_ref().map(Url::as_str), None)
         .map_err(|e| ExtractError::InternalError(format!("readability setup failed: {e}")))?;
     let json_ld = readability.parse_json_ld();
@@ -181,8 +186,18 @@ fn extract_page(
             (render::render(nodes, base.as_ref()), !selectors.is_empty())
         }
         ExtractionMode::Article => {
-            match content::article(&mut readability) {
-                Some(article) => (render::render([article.root()], base.as_ref()), true),
+            let page = page.unwrap_or_default();
+            match content::article(&mut readability, &page) {
+                Some(article) => {
+                    let mut rendered = render::render([article.root()], base.as_ref());
+                    let lead = page_meta.description.as_deref().and_then(|description| {
+                        content::missing_lead(&page, description, &rendered.text)
+                    });
+                    if let Some(lead) = lead {
+                        rendered.prepend_paragraph(&lead);
+                    }
+                    (rendered, true)
+                }
                 // No main content block (an index page, a stub): what is left of the page
                 // after readability's cleaning, scored low.
                 None => (

@@ -26,7 +26,8 @@ pub struct PageMetadata {
 
 /// Reads what dom_smoothie does not: categories, `<time>`, microdata, JSON-LD sections.
 pub fn read(doc: &Document, readability: dom_smoothie::Metadata) -> PageMetadata {
-    let json_ld = json_ld_objects(doc);
+    let tags = PageTags::of(doc);
+    let json_ld = json_ld_objects(&tags.json_ld);
     let ld_str = |keys: &[&str]| {
         json_ld
             .iter()
@@ -34,12 +35,12 @@ pub fn read(doc: &Document, readability: dom_smoothie::Metadata) -> PageMetadata
     };
 
     let title = non_empty(readability.title)
-        .or_else(|| meta(doc, &["og:title", "twitter:title"]))
+        .or_else(|| meta(&tags, &["og:title", "twitter:title"]))
         .or_else(|| ld_str(&["headline", "name"]));
     let byline = readability
         .byline
         .and_then(non_empty)
-        .or_else(|| meta(doc, &["author", "article:author", "dc.creator", "parsely-author"]))
+        .or_else(|| meta(&tags, &["author", "article:author", "dc.creator", "parsely-author"]))
         .or_else(|| json_ld.iter().find_map(|obj| obj.get("author").and_then(author_name)))
         .or_else(|| element_text(doc, "[itemprop=author] [itemprop=name], [itemprop=author], [rel=author], .byline, .author"))
         .filter(|b| !b.starts_with("http"));
@@ -48,7 +49,7 @@ pub fn read(doc: &Document, readability: dom_smoothie::Metadata) -> PageMetadata
         .and_then(|t| normalize_date(&t))
         .or_else(|| {
             meta(
-                doc,
+                &tags,
                 &[
                     "article:published_time",
                     "datepublished",
@@ -75,14 +76,14 @@ pub fn read(doc: &Document, readability: dom_smoothie::Metadata) -> PageMetadata
         });
     let description = readability.excerpt.and_then(non_empty).or_else(|| {
         meta(
-            doc,
+            &tags,
             &["description", "og:description", "twitter:description"],
         )
     });
     let site_name = readability
         .site_name
         .and_then(non_empty)
-        .or_else(|| meta(doc, &["og:site_name", "application-name", "twitter:site"]))
+        .or_else(|| meta(&tags, &["og:site_name", "application-name", "twitter:site"]))
         .or_else(|| {
             json_ld
                 .iter()
@@ -91,7 +92,7 @@ pub fn read(doc: &Document, readability: dom_smoothie::Metadata) -> PageMetadata
 
     let mut categories = Vec::new();
     for value in metas(
-        doc,
+        &tags,
         &[
             "article:section",
             "article:tag",
@@ -118,13 +119,14 @@ pub fn read(doc: &Document, readability: dom_smoothie::Metadata) -> PageMetadata
             }
         }
     }
-    for node in doc.select("a[rel~=tag], a[rel~=category]").nodes() {
-        push_category(&mut categories, &node.text());
+    for text in &tags.tag_links {
+        push_category(&mut categories, text);
     }
 
     let declared_language = doc
-        .select("html")
-        .attr("lang")
+        .root()
+        .first_element_child()
+        .and_then(|html| html.attr("lang"))
         .map(|l| l.to_string())
         .and_then(non_empty)
         .or_else(|| readability.lang.and_then(non_empty))
@@ -138,9 +140,9 @@ pub fn read(doc: &Document, readability: dom_smoothie::Metadata) -> PageMetadata
                 })
                 .and_then(|n| n.attr("content").map(|c| c.to_string()))
         })
-        .or_else(|| meta(doc, &["og:locale", "language"]));
+        .or_else(|| meta(&tags, &["og:locale", "language"]));
 
-    let declares_article = meta(doc, &["og:type"])
+    let declares_article = meta(&tags, &["og:type"])
         .is_some_and(|t| t.eq_ignore_ascii_case("article"))
         || json_ld.iter().any(|obj| {
             let types: Vec<&str> = match obj.get("@type") {
@@ -165,32 +167,64 @@ pub fn read(doc: &Document, readability: dom_smoothie::Metadata) -> PageMetadata
     }
 }
 
-/// The first non-empty `content` of `<meta name|property|itemprop=...>` among `names`, in order.
-fn meta(doc: &Document, names: &[&str]) -> Option<String> {
-    metas(doc, names).into_iter().next()
+/// What the metadata is read from, collected in one walk over the page: `<meta>` tags
+/// with content, the text of tag and category links, and the JSON-LD scripts.
+struct PageTags {
+    /// Per `<meta>` tag, in document order: its `name`, `property` and `itemprop`, and
+    /// its content.
+    metas: Vec<(Vec<String>, String)>,
+    tag_links: Vec<String>,
+    json_ld: Vec<String>,
 }
 
-fn metas(doc: &Document, names: &[&str]) -> Vec<String> {
-    let nodes = doc.select("meta[content]");
-    let mut found = Vec::new();
-    for name in names {
-        for node in nodes.nodes() {
-            let matches = ["name", "property", "itemprop"].iter().any(|attr| {
-                node.attr(attr)
-                    .is_some_and(|v| v.trim().eq_ignore_ascii_case(name))
-            });
-            if matches {
-                if let Some(value) = node
-                    .attr("content")
-                    .map(|c| collapse_whitespace(&c))
-                    .and_then(non_empty)
-                {
-                    found.push(value);
+impl PageTags {
+    fn of(doc: &Document) -> Self {
+        let mut tags = Self {
+            metas: Vec::new(),
+            tag_links: Vec::new(),
+            json_ld: Vec::new(),
+        };
+        let selector =
+            r#"meta[content], a[rel~=tag], a[rel~=category], script[type="application/ld+json"]"#;
+        for node in doc.select(selector).nodes() {
+            match node.node_name().as_deref() {
+                Some("meta") => {
+                    let Some(content) = node
+                        .attr("content")
+                        .map(|c| collapse_whitespace(&c))
+                        .and_then(non_empty)
+                    else {
+                        continue;
+                    };
+                    let keys = ["name", "property", "itemprop"]
+                        .iter()
+                        .filter_map(|attr| node.attr(attr).map(|v| v.trim().to_string()))
+                        .collect();
+                    tags.metas.push((keys, content));
                 }
+                Some("a") => tags.tag_links.push(node.text().to_string()),
+                _ => tags.json_ld.push(node.text().to_string()),
             }
         }
+        tags
     }
-    found
+}
+
+/// The first non-empty `content` of `<meta name|property|itemprop=...>` among `names`, in order.
+fn meta(tags: &PageTags, names: &[&str]) -> Option<String> {
+    metas(tags, names).into_iter().next()
+}
+
+fn metas(tags: &PageTags, names: &[&str]) -> Vec<String> {
+    names
+        .iter()
+        .flat_map(|name| {
+            tags.metas
+                .iter()
+                .filter(|(keys, _)| keys.iter().any(|k| k.eq_ignore_ascii_case(name)))
+                .map(|(_, content)| content.clone())
+        })
+        .collect()
 }
 
 fn element_text(doc: &Document, selector: &str) -> Option<String> {
@@ -202,10 +236,10 @@ fn element_text(doc: &Document, selector: &str) -> Option<String> {
 }
 
 /// Every JSON object in the page's JSON-LD scripts, `@graph` members included.
-fn json_ld_objects(doc: &Document) -> Vec<Value> {
+fn json_ld_objects(scripts: &[String]) -> Vec<Value> {
     let mut objects = Vec::new();
-    for script in doc.select(r#"script[type="application/ld+json"]"#).nodes() {
-        let Ok(value) = serde_json::from_str::<Value>(script.text().trim()) else {
+    for script in scripts {
+        let Ok(value) = serde_json::from_str::<Value>(script.trim()) else {
             continue;
         };
         let mut queue = vec![value];

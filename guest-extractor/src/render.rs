@@ -19,6 +19,19 @@ pub struct Rendered {
     pub media: Vec<String>,
 }
 
+impl Rendered {
+    /// Puts a paragraph of plain text before everything else.
+    pub fn prepend_paragraph(&mut self, text: &str) {
+        for out in [&mut self.text, &mut self.markdown] {
+            *out = if out.is_empty() {
+                text.to_string()
+            } else {
+                format!("{text}\n\n{out}")
+            };
+        }
+    }
+}
+
 /// Elements whose content is never visible text.
 const SKIPPED: &[&str] = &[
     "script", "style", "noscript", "template", "head", "title", "meta", "link", "svg", "canvas",

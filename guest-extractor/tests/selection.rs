@@ -1,0 +1,124 @@
+//! Main-content selection on pages that are not news articles: the block the page's markup
+//! names beats a prose-like box beside it, the lead is kept, and the furniture around the
+//! content (pointers to other stories, the labels of removed boxes, legal lines) is not.
+
+use riptide_extractor::{extract, ExtractionMode};
+
+fn article_text(html: &str) -> String {
+    extract(html, "https://shop.example/p/1", &ExtractionMode::Article)
+        .unwrap()
+        .text
+}
+
+const BIO: &str = "Anna has written about food and travel for twenty years. She grew up on a farm \
+    in the south, trained as a pastry cook in Lyon and worked in restaurants in three countries \
+    before she started writing. Her books have been translated into nine languages, and she \
+    teaches a summer course on regional baking every year.";
+
+/// A recipe: ingredients and steps in lists, and the author's bio, in a paragraph, beside it.
+fn recipe_page() -> String {
+    let ingredients: String = [
+        "500 g flour",
+        "250 ml warm milk",
+        "80 g butter, melted",
+        "1 packet dry yeast",
+        "2 eggs",
+        "100 g sliced almonds",
+        "3 tablespoons honey",
+    ]
+    .iter()
+    .map(|i| format!("<li>{i}</li>"))
+    .collect();
+    let steps: String = [
+        "Mix the flour with the yeast and a pinch of salt in a large bowl.",
+        "Add the warm milk, the eggs and the melted butter and knead for ten minutes.",
+        "Cover the dough and let it rise in a warm place for one hour.",
+        "Divide the dough into twelve pieces and press each into a muffin tin.",
+        "Warm the honey with the almonds and spread the mixture over the dough.",
+        "Bake at 180 degrees for twenty minutes, until the tops are golden brown.",
+        "Let the muffins cool in the tin for ten minutes before you take them out.",
+    ]
+    .iter()
+    .map(|s| format!("<li>{s}</li>"))
+    .collect();
+    format!(
+        r#"<html><head><title>Almond honey muffins</title></head><body>
+        <nav><a href="/">Home</a> <a href="/recipes">Recipes</a></nav>
+        <div class="columns">
+          <div class="column-wide"><div class="entry-content">
+            <h1>Almond honey muffins</h1>
+            <h2>Ingredients</h2><ul>{ingredients}</ul>
+            <h2>Preparation</h2><ol>{steps}</ol>
+          </div></div>
+          <div class="column-narrow"><div class="about-box"><p>{BIO}</p></div></div>
+        </div>
+        <footer><p>Imprint</p></footer>
+        </body></html>"#
+    )
+}
+
+#[test]
+fn a_recipe_in_lists_is_chosen_over_a_prose_bio_beside_it() {
+    let text = article_text(&recipe_page());
+    assert!(text.contains("1 packet dry yeast"), "{text}");
+    assert!(
+        text.contains("Bake at 180 degrees for twenty minutes"),
+        "{text}"
+    );
+    assert!(!text.contains("trained as a pastry cook"), "{text}");
+}
+
+const PARAGRAPH: &str = "The council met on Tuesday evening to discuss the new bus lines that \
+    will connect the northern districts with the station. Residents had asked for a direct \
+    connection for years, and the transport company has now agreed to run a trial for six \
+    months, with buses every twenty minutes during the day and every hour at night.";
+
+fn news_page(header: &str, tail: &str) -> String {
+    format!(
+        r#"<html><head><title>New bus lines</title>
+        <meta name="description" content="The city will test two new bus lines to the northern districts from March, the council decided on Tuesday.">
+        </head><body>
+        <div class="page"><header class="article-header"><h1>New bus lines</h1>{header}</header>
+        <div class="article-text">
+          <p>{PARAGRAPH}</p><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p>
+          <p><a href="/other">Mayor opens the new swimming pool in the old harbour district</a></p>
+          <p>{PARAGRAPH}</p>
+          {tail}
+        </div></div>
+        </body></html>"#
+    )
+}
+
+#[test]
+fn the_lead_that_repeats_the_description_is_kept_before_the_text() {
+    let lead = "The city will test two new bus lines to the northern districts from March, the council decided on Tuesday.";
+    let text = article_text(&news_page(&format!(r#"<p class="intro">{lead}</p>"#), ""));
+    assert!(text.starts_with(lead), "{text}");
+    assert_eq!(text.matches(lead).count(), 1, "once: {text}");
+    assert!(text.contains("buses every twenty minutes"));
+}
+
+#[test]
+fn a_subtitle_in_a_heading_is_not_taken_for_the_lead() {
+    let dek = "The city will test two new bus lines to the northern districts from March, the council decided on Tuesday.";
+    let text = article_text(&news_page(&format!("<h2>{dek}</h2>"), ""));
+    assert!(!text.contains(dek), "{text}");
+    assert!(text.contains("buses every twenty minutes"));
+}
+
+#[test]
+fn pointers_to_other_stories_and_labels_of_removed_boxes_are_left_out() {
+    let tail = r#"<p>© 2024 Example Media. All rights reserved.</p>
+        <h3>Mehr zum Thema</h3>
+        <ul><li><a href="/a">Tram strike ends after two days</a></li><li><a href="/b">New cycle lanes on the ring road</a></li></ul>"#;
+    let text = article_text(&news_page("", tail));
+    assert!(text.contains("buses every twenty minutes"), "{text}");
+    for furniture in [
+        "Mayor opens the new swimming pool",
+        "Mehr zum Thema",
+        "All rights reserved",
+        "Tram strike ends",
+    ] {
+        assert!(!text.contains(furniture), "`{furniture}` in {text}");
+    }
+}
