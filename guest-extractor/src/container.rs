@@ -58,10 +58,12 @@ const CHROME_WORDS: &[&str] = &[
     "widget",
 ];
 
-/// Class or id fragments that name the content block, strongest first. Each tier is tried
-/// in turn; within a tier the first block in document order with enough text wins.
+/// Names of the content block (see [`names_content`] for the notation), strongest first.
+/// Each tier is tried in turn; within a tier the first block in document order with enough
+/// text wins.
 const CONTENT_NAMES: &[&[&str]] = &[
     &[
+        "@articlebody",
         "articlebody",
         "article-body",
         "article__body",
@@ -142,8 +144,7 @@ pub fn named_content(doc: Document) -> Option<Document> {
         .to_vec();
     for tier in CONTENT_NAMES {
         let found = candidates.iter().find(|node| {
-            (tier.iter().any(|name| names_content(node, name))
-                || (tier == &CONTENT_NAMES[0] && is_article_body(node)))
+            tier.iter().any(|name| names_content(node, name))
                 && visible_chars(node) >= MIN_CONTENT_CHARS
         });
         if let Some(node) = found {
@@ -153,16 +154,17 @@ pub fn named_content(doc: Document) -> Option<Document> {
     None
 }
 
-fn is_article_body(node: &NodeRef<'_>) -> bool {
-    node.attr("itemprop")
-        .is_some_and(|p| p.eq_ignore_ascii_case("articleBody"))
-}
-
-/// Whether the node is named `name`: `<tag>` for an element, `=x` for a class or id that is
-/// exactly `x`, `^x` for one that starts with `x`, otherwise a fragment of the class or id.
+/// Whether the node is named `name`: `<tag>` for an element, `@x` for an `itemprop` of `x`,
+/// `=x` for a class or id that is exactly `x`, `^x` for one that starts with `x`, otherwise
+/// a fragment of the class or id.
 fn names_content(node: &NodeRef<'_>, name: &str) -> bool {
     if let Some(tag) = name.strip_prefix('<').and_then(|n| n.strip_suffix('>')) {
         return node.node_name().is_some_and(|n| n.as_ref() == tag);
+    }
+    if let Some(property) = name.strip_prefix('@') {
+        return node
+            .attr("itemprop")
+            .is_some_and(|p| p.eq_ignore_ascii_case(property));
     }
     let values = [node.attr("class"), node.attr("id")];
     values.iter().flatten().any(|value| {

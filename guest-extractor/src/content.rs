@@ -8,7 +8,7 @@ use dom_smoothie::{Config, Readability, TextMode};
 use crate::container;
 use crate::error::ExtractError;
 use crate::render::collapse_whitespace;
-use crate::text::{with_text, words_in, TextCounts};
+use crate::text::{with_text, TextCounts};
 
 /// Words in class and id names that mark page furniture inside an article block: bylines,
 /// datelines, captions, sharing, related links, galleries, newsletter prompts.
@@ -137,17 +137,21 @@ const SHORT_PICK_WORDS: usize = 200;
 /// it. `page` is the page as readability was given it.
 pub fn article(readability: &mut Readability, page: &Document) -> Option<Document> {
     let readable = readable(readability);
-    let readable_words = readable
-        .as_ref()
-        .map_or(0, |doc| words_in(&doc.root().text()));
+    let readable_words = readable.as_ref().map_or(0, rendered_words);
     if readable_words >= SHORT_PICK_WORDS {
         return readable;
     }
     let named = container::named_content(page.clone()).filter(|named| {
         remove_furniture(named);
-        words_in(&named.root().text()) > 2 * readable_words
+        rendered_words(named) > 2 * readable_words
     });
     named.or(readable)
+}
+
+/// Words of the text the document renders to.
+fn rendered_words(doc: &Document) -> usize {
+    let root = doc.root();
+    TextCounts::of(&root).words(&root)
 }
 
 /// Characters of the description that identify the lead block.

@@ -187,9 +187,11 @@ fn extract_page(
         }
         ExtractionMode::Article => {
             let page = page.unwrap_or_default();
-            match content::article(&mut readability, &page) {
-                Some(article) => {
-                    let mut rendered = render::render([article.root()], base.as_ref());
+            let article = content::article(&mut readability, &page)
+                .map(|article| render::render([article.root()], base.as_ref()))
+                .filter(|rendered| !rendered.text.is_empty());
+            match article {
+                Some(mut rendered) => {
                     let lead = page_meta.description.as_deref().and_then(|description| {
                         content::missing_lead(&page, description, &rendered.text)
                     });
@@ -198,8 +200,8 @@ fn extract_page(
                     }
                     (rendered, true)
                 }
-                // No main content block (an index page, a stub): what is left of the page
-                // after readability's cleaning, scored low.
+                // No main content block, or one with no visible text (an index page, a
+                // stub): what is left of the page after readability's cleaning, scored low.
                 None => (
                     render::render(content::full_page(&readability.doc), base.as_ref()),
                     false,

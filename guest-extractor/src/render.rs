@@ -179,7 +179,7 @@ impl<'u> Writer<'u> {
     }
 
     fn enter(&mut self, node: &NodeRef<'_>, name: &str) -> Entered {
-        if SKIPPED.contains(&name) || is_hidden(node) {
+        if !is_rendered(node, name) {
             return Entered::Skip;
         }
         let leave = match name {
@@ -522,6 +522,11 @@ fn media_source(node: &NodeRef<'_>) -> Option<String> {
                 .next()
                 .map(str::to_string)
         })
+}
+
+/// Whether the element named `name` shows up in the rendered text (with its subtree).
+pub fn is_rendered(node: &NodeRef<'_>, name: &str) -> bool {
+    !(SKIPPED.contains(&name) || is_hidden(node))
 }
 
 fn is_hidden(node: &NodeRef<'_>) -> bool {

@@ -8,8 +8,7 @@ use std::collections::HashMap;
 
 use dom_query::{NodeData, NodeId, NodeRef};
 
-/// Elements whose text is never visible.
-const INVISIBLE: &[&str] = &["script", "style", "noscript", "template"];
+use crate::render::is_rendered;
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Count {
@@ -17,7 +16,8 @@ struct Count {
     linked: usize,
 }
 
-/// Words and link words of each node under a root, as the tree was when counted.
+/// Words and link words of each node under a root, as the tree was when counted: the words
+/// the renderer would write (nothing inside forms, scripts, hidden elements).
 pub struct TextCounts {
     counts: HashMap<NodeId, Count>,
 }
@@ -36,7 +36,7 @@ impl TextCounts {
             } else {
                 let name = node.node_name();
                 let name = name.as_deref().unwrap_or("");
-                if INVISIBLE.contains(&name) {
+                if node.is_element() && !is_rendered(node, name) {
                     Count::default()
                 } else {
                     let mut sum = Count::default();

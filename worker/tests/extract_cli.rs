@@ -1,6 +1,7 @@
-//! `riptide-worker extract` decodes files and standard input by the page's charset, with the
-//! rules the fetcher applies to responses: pages in legacy encodings come out as the text
-//! they hold, not as replacement characters.
+//! `riptide-worker extract` as people and the quality harness run it: files and standard
+//! input are decoded by the page's charset, with the rules the fetcher applies to responses
+//! (pages in legacy encodings come out as the text they hold, not as replacement
+//! characters), and `--stats` ends with a summary that gives pages per CPU-second.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -29,9 +30,10 @@ fn page(encoding: &'static Encoding, declare: bool, text: &str) -> Vec<u8> {
     bytes.into_owned()
 }
 
-fn extracted_text(args: &[&str], stdin: Option<&[u8]>) -> String {
+/// The JSON lines `riptide-worker extract --engine native ARGS...` prints.
+fn extract_lines(args: &[&str], stdin: Option<&[u8]>) -> Vec<serde_json::Value> {
     let mut child = Command::new(WORKER)
-        .args(["extract", "--engine", "native", "--mode", "full"])
+        .args(["extract", "--engine", "native"])
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -48,8 +50,17 @@ fn extracted_text(args: &[&str], stdin: Option<&[u8]>) -> String {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    line["text"].as_str().unwrap().to_string()
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+fn extracted_text(args: &[&str], stdin: Option<&[u8]>) -> String {
+    let args = [&["--mode", "full"], args].concat();
+    let lines = extract_lines(&args, stdin);
+    lines[0]["text"].as_str().unwrap().to_string()
 }
 
 const CASES: &[(&Encoding, &str)] = &[
@@ -92,4 +103,36 @@ fn standard_input_without_a_declaration_is_detected() {
         let got = extracted_text(&["-"], Some(&page(encoding, false, text)));
         assert!(got.contains(text), "{}: {got}", encoding.name());
     }
+}
+
+#[test]
+fn the_stats_summary_gives_pages_per_cpu_second() {
+    let dir = std::env::temp_dir().join(format!("riptide-stats-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let paths: Vec<String> = CASES
+        .iter()
+        .map(|(encoding, text)| {
+            let path = dir.join(format!("{}.html", encoding.name()));
+            std::fs::write(&path, page(encoding, true, text)).unwrap();
+            path.to_str().unwrap().to_string()
+        })
+        .collect();
+    let mut args = vec!["--stats"];
+    args.extend(paths.iter().map(String::as_str));
+    let lines = extract_lines(&args, None);
+    assert_eq!(
+        lines.len(),
+        CASES.len() + 1,
+        "a line per page and the summary"
+    );
+    let summary = &lines[CASES.len()]["summary"];
+    assert_eq!(summary["pages"], CASES.len());
+    let cpu = summary["cpu_seconds"].as_f64().unwrap();
+    let rate = summary["pages_per_cpu_second"].as_f64().unwrap();
+    assert!(cpu > 0.0, "{summary}");
+    assert!(
+        (rate - CASES.len() as f64 / cpu).abs() < 1e-6 * rate,
+        "{summary}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
