@@ -10,7 +10,7 @@
 
 use dom_query::{Document, NodeRef};
 
-use crate::content::names_match;
+use crate::content::remove_marked;
 use crate::text::TextCounts;
 
 /// Elements that are chrome wherever they are: navigation, forms, embedded widgets.
@@ -127,16 +127,7 @@ pub fn named_content(doc: Document) -> Option<Document> {
     // around everything) is not chrome, whatever it is called.
     let is_small = |node: &NodeRef<'_>| counts.words(node) * 2 < body_words;
 
-    for node in doc.select(CHROME_ELEMENTS).nodes() {
-        if is_small(node) {
-            node.remove_from_parent();
-        }
-    }
-    for node in doc.select("[class], [id]").nodes() {
-        if names_match(node, CHROME_WORDS) && is_small(node) {
-            node.remove_from_parent();
-        }
-    }
+    remove_marked(&doc, CHROME_ELEMENTS, CHROME_WORDS, is_small);
 
     let candidates: Vec<NodeRef<'_>> = doc
         .select("article, div, main, section, [itemprop=articleBody]")

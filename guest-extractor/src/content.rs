@@ -253,16 +253,7 @@ pub fn remove_furniture(doc: &Document) {
     let total_words = counts.words(&root).max(1);
     let is_small = |node: &NodeRef<'_>| counts.words(node) * 3 < total_words;
 
-    for node in doc.select(FURNITURE_ELEMENTS).nodes() {
-        if is_small(node) {
-            node.remove_from_parent();
-        }
-    }
-    for node in doc.select("[class], [id]").nodes() {
-        if names_match(node, FURNITURE_WORDS) && is_small(node) {
-            node.remove_from_parent();
-        }
-    }
+    remove_marked(doc, FURNITURE_ELEMENTS, FURNITURE_WORDS, is_small);
     // Lists and boxes that are mostly links are navigation or "more stories", not prose.
     for node in doc.select("ul, ol, div, section").nodes() {
         let words = counts.words(node);
@@ -311,6 +302,26 @@ fn remove_trailing_headings(doc: &Document) {
         match heading {
             Some(heading) => heading.remove_from_parent(),
             None => return,
+        }
+    }
+}
+
+/// Removes the elements `elements` matches and those whose class or id has one of `words`,
+/// where `is_small` says they hold too little of the page to be the content.
+pub fn remove_marked(
+    doc: &Document,
+    elements: &str,
+    words: &[&str],
+    is_small: impl Fn(&NodeRef<'_>) -> bool,
+) {
+    for node in doc.select(elements).nodes() {
+        if is_small(node) {
+            node.remove_from_parent();
+        }
+    }
+    for node in doc.select("[class], [id]").nodes() {
+        if names_match(node, words) && is_small(node) {
+            node.remove_from_parent();
         }
     }
 }
