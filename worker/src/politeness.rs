@@ -9,8 +9,11 @@
 //!
 //! No worker slot waits for a host. A job whose host is not free is *deferred*: put in a
 //! Redis sorted set scored by the time it may run (each deferral reserves the host's next
-//! free slot, so a backlog of one host spreads out instead of bouncing; a job that missed
-//! its slot by a hair just waits that long), and its delivery is acked. A [`riptide_shared::deferred::Promoter`] in every worker (and in the dispatcher's
+//! free slot, so a backlog of one host spreads out instead of bouncing), and its delivery
+//! is acked. A deferred job is promoted a little ahead of its slot
+//! ([`PROMOTION_LEAD`]), the time the trip back through the queue takes, so it reaches
+//! the host as the slot opens; one that arrives a hair early, within [`NEAR_MISS`], waits
+//! that long in place instead of going round again. A [`riptide_shared::deferred::Promoter`] in every worker (and in the dispatcher's
 //! API server) publishes deferred jobs back to the jobs queue
 //! when their time comes; a promoter that dies between claiming and publishing leaves a
 //! claim that expires and is promoted again. The jobs queue, which KEDA scales on, thus
@@ -54,9 +57,15 @@ impl Default for PolitenessConfig {
 /// How much longer than the longest fetch (`fetch.timeout_ms`) a fetch's lease lasts if
 /// its worker never releases it: time to release it.
 const LEASE_MARGIN: Duration = Duration::from_secs(5);
-/// A host that frees within this is a near miss: the job waits that long and keeps its
-/// turn instead of queueing behind the host's reserved slots (two promoter rounds).
-const NEAR_MISS: Duration = Duration::from_millis(50);
+/// A host that frees within this is a near miss: the job waits that long where it is and
+/// keeps its turn, instead of going back through the deferred set and the queue (which
+/// costs about [`PROMOTION_LEAD`]) and likely behind the host's reserved slots.
+pub const NEAR_MISS: Duration = Duration::from_millis(50);
+/// How far ahead of its slot a deferred job is promoted: a promoter round (25 ms, two
+/// promoters in a fleet of two) plus the publish, the delivery and the checks before a
+/// fetch. Measured with `ops/bench-crawl.sh`; below [`NEAR_MISS`], so an early arrival
+/// waits in place.
+pub const PROMOTION_LEAD: Duration = Duration::from_millis(25);
 
 /// The answer to "may I fetch from this host now?"
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,23 +153,17 @@ return penalty
     )
 });
 
-/// KEYS: host hash, deferred set. ARGV: job bytes, wait ms, delay ms, near-miss ms.
-/// Reserves the host's next free slot for the job, unless the host frees within the
-/// near-miss margin: then the job only waits that long and keeps its turn (it most likely
-/// arrived a hair early for the slot reserved for it). Returns when it may run.
+/// KEYS: host hash, deferred set. ARGV: job bytes, wait ms, delay ms, promotion lead ms.
+/// Reserves the host's next free slot for the job and schedules its promotion the lead
+/// ahead of it. Returns how long until the slot.
 static DEFER: LazyLock<Script> = LazyLock::new(|| {
     script_on_redis_clock(
         r#"
-local wait = tonumber(ARGV[2])
-if wait <= tonumber(ARGV[4]) then
-  redis.call('ZADD', KEYS[2], now + wait, ARGV[1])
-  return wait
-end
 local reserved = tonumber(redis.call('HGET', KEYS[1], 'reserved_ms') or '0')
-local ready = math.max(now + wait, reserved + tonumber(ARGV[3]))
+local ready = math.max(now + tonumber(ARGV[2]), reserved + tonumber(ARGV[3]))
 redis.call('HSET', KEYS[1], 'reserved_ms', ready)
 redis.call('PEXPIRE', KEYS[1], 86400000)
-redis.call('ZADD', KEYS[2], ready, ARGV[1])
+redis.call('ZADD', KEYS[2], ready - tonumber(ARGV[4]), ARGV[1])
 return ready - now
 "#,
     )
@@ -238,8 +241,8 @@ impl Politeness {
             .map(|_| ())
     }
 
-    /// Puts a job aside until its host's next free slot (at least `wait` from now), or for
-    /// just `wait` on a near miss; returns how long until then.
+    /// Puts a job aside until its host's next free slot (at least `wait` from now); returns
+    /// how long until then.
     pub async fn defer(
         &self,
         namespace: &str,
@@ -255,7 +258,7 @@ impl Politeness {
             .arg(job)
             .arg(millis(wait))
             .arg(millis(delay))
-            .arg(millis(NEAR_MISS))
+            .arg(millis(PROMOTION_LEAD))
             .invoke_async(&mut conn)
             .await?;
         Ok(Duration::from_millis(until.max(0) as u64))

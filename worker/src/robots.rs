@@ -155,7 +155,18 @@ impl Robots {
                 .query_async::<Option<String>>(&mut conn)
                 .await?
                 .is_some();
-            if mine || tokio::time::Instant::now() >= deadline {
+            if mine {
+                // The fetch that held the lock before may have just stored the policy.
+                if let Some(policy) = self.cached(url).await? {
+                    redis::cmd("DEL")
+                        .arg(&lock)
+                        .query_async::<()>(&mut conn)
+                        .await?;
+                    return Ok(policy);
+                }
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
                 break;
             }
             tokio::time::sleep(WAIT_POLL).await;

@@ -19,7 +19,7 @@ use url::Url;
 
 use crate::extraction::Extractor;
 use crate::fetch::{FetchError, Fetcher};
-use crate::politeness::{Answered, Gate, Lease, Politeness};
+use crate::politeness::{Answered, Gate, Lease, Politeness, NEAR_MISS};
 use crate::robots::{Robots, RobotsError, Verdict};
 use crate::settle::{Failure, Stop, Throttle};
 use crate::sitemap;
@@ -270,21 +270,31 @@ impl Runner {
         Ok(Admitted { target: url, lease })
     }
 
-    /// A lease to fetch from `host` now, or the throttle that stops the run.
+    /// A lease to fetch from `host` now (after a near miss's short wait), or the throttle
+    /// that stops the run.
     async fn lease(&self, job: &Job, host: &str, delay: Duration) -> Result<Lease, Stop> {
         let lease_id = format!("{}-{:016x}", job.id, rand::random::<u64>());
-        let gate = self
-            .politeness
-            .acquire(host, &lease_id, delay)
-            .await
-            .map_err(|e| Failure::transient(DeadReason::Fetch, format!("politeness: {e}")))?;
-        match gate {
-            Gate::Granted(lease) => Ok(lease),
-            Gate::Wait(wait) => Err(Stop::Throttled(Throttle {
-                host: host.to_string(),
-                wait,
-                delay,
-            })),
+        let mut waited = false;
+        loop {
+            let gate = self
+                .politeness
+                .acquire(host, &lease_id, delay)
+                .await
+                .map_err(|e| Failure::transient(DeadReason::Fetch, format!("politeness: {e}")))?;
+            match gate {
+                Gate::Granted(lease) => return Ok(lease),
+                Gate::Wait(wait) if !waited && wait <= NEAR_MISS => {
+                    waited = true;
+                    tokio::time::sleep(wait).await;
+                }
+                Gate::Wait(wait) => {
+                    return Err(Stop::Throttled(Throttle {
+                        host: host.to_string(),
+                        wait,
+                        delay,
+                    }))
+                }
+            }
         }
     }
 
