@@ -137,7 +137,7 @@ const SHORT_PICK_WORDS: usize = 200;
 /// it. `page` is the page as readability was given it.
 pub fn article(readability: &mut Readability, page: &Document) -> Option<Document> {
     let readable = readable(readability);
-    let readable_words = readable.as_ref().map_or(0, rendered_words);
+    let readable_words = readable.as_ref().map_or(0, prose_words);
     if readable_words >= SHORT_PICK_WORDS {
         return readable;
     }
@@ -152,6 +152,26 @@ pub fn article(readability: &mut Readability, page: &Document) -> Option<Documen
 fn rendered_words(doc: &Document) -> usize {
     let root = doc.root();
     TextCounts::of(&root).words(&root)
+}
+
+/// Words the document renders outside forms. A pick whose text is a form's (a newsletter
+/// sign-up with its labels and consent lines) is not the page's prose, however long; a form
+/// inside the content (a shop's product form around its description) still renders.
+fn prose_words(doc: &Document) -> usize {
+    let root = doc.root();
+    let counts = TextCounts::of(&root);
+    let in_forms: usize = doc
+        .select("form")
+        .nodes()
+        .iter()
+        .filter(|form| {
+            !form
+                .ancestors_it(None)
+                .any(|a| a.node_name().as_deref() == Some("form"))
+        })
+        .map(|form| counts.words(form))
+        .sum();
+    counts.words(&root).saturating_sub(in_forms)
 }
 
 /// Characters of the description that identify the lead block.

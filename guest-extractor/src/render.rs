@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 
 use dom_query::NodeRef;
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 use url::Url;
 
 /// The result of rendering one or more subtrees.
@@ -32,10 +33,11 @@ impl Rendered {
     }
 }
 
-/// Elements whose content is never visible text.
+/// Elements whose content is never visible text. `rt` and `rp` are ruby annotations: the
+/// reading aid printed above the text (furigana), not part of the sentence.
 const SKIPPED: &[&str] = &[
     "script", "style", "noscript", "template", "head", "title", "meta", "link", "svg", "canvas",
-    "select", "option", "button", "input", "textarea", "form", "object", "embed", "map",
+    "select", "option", "button", "input", "textarea", "object", "embed", "map", "rt", "rp",
 ];
 
 /// Elements that start a new block of text.
@@ -140,10 +142,8 @@ impl<'u> Writer<'u> {
     }
 
     fn finish(mut self) -> Rendered {
-        let md = self.out.markdown.trim_end().to_string();
-        let text = self.out.text.trim_end().to_string();
-        self.out.markdown = md;
-        self.out.text = text;
+        self.out.markdown = normalize_text(self.out.markdown.trim_end());
+        self.out.text = normalize_text(self.out.text.trim_end());
         self.out
     }
 
@@ -574,6 +574,23 @@ fn push_unique(list: &mut Vec<String>, seen: &mut HashSet<String>, item: String)
 pub fn collapse_whitespace(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// Text as a reader sees it and searches it: soft hyphens (invisible break hints inside
+/// words) dropped, and Unicode in its composed normal form (NFC), so the same words are the
+/// same characters whichever way the page encoded them.
+pub fn normalize_text(text: &str) -> String {
+    let text = if text.contains(SOFT_HYPHEN) {
+        text.replace(SOFT_HYPHEN, "")
+    } else {
+        text.to_string()
+    };
+    match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => text,
+        _ => text.nfc().collect(),
+    }
+}
+
+const SOFT_HYPHEN: char = '\u{ad}';
 
 /// Escapes the characters that would otherwise turn text into Markdown syntax.
 fn escape_markdown(word: &str) -> String {

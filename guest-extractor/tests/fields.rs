@@ -156,3 +156,21 @@ fn index_and_error_pages_score_low() {
         error.quality_score
     );
 }
+
+#[test]
+fn text_is_what_a_reader_sees_ruby_readings_and_soft_hyphens_left_out_and_composed() {
+    // Furigana over the kanji, soft hyphens inside long words, a decomposed "é".
+    let html = "<html><body><article><p><ruby>子<rp>(</rp><rt>こ</rt><rp>)</rp></ruby>どもの\
+        <ruby>教育<rt>きょういく</rt></ruby>について。</p><p>Schon im Mit\u{ad}tel\u{ad}al\u{ad}ter \
+        war der Wein ein Aushängeschild, und das Cafe\u{301} am Markt hat ihn heute noch.</p>\
+        </article></body></html>";
+    let doc = extract(html, "https://example.com/a", &ExtractionMode::Article).unwrap();
+    assert!(doc.text.contains("子どもの教育について。"), "{}", doc.text);
+    assert!(doc.text.contains("Schon im Mittelalter"), "{}", doc.text);
+    assert!(doc.text.contains("Caf\u{e9} am Markt"), "{}", doc.text);
+    assert!(
+        doc.markdown.contains("Schon im Mittelalter"),
+        "{}",
+        doc.markdown
+    );
+}

@@ -122,3 +122,61 @@ fn pointers_to_other_stories_and_labels_of_removed_boxes_are_left_out() {
         assert!(!text.contains(furniture), "`{furniture}` in {text}");
     }
 }
+
+/// A shop page: the product's description inside the product form (quantity, add to cart),
+/// and the shop's short "about" line beside it, which reads like prose.
+fn product_page() -> String {
+    String::from(
+        r#"<html><head><title>Cat blanket</title></head><body>
+        <article class="produkte"><div class="entry-content">
+          <form class="productform" method="post" action="/cart">
+            <h1>Cat blanket, two layers, with a name</h1>
+            <div class="description"><p>A soft blanket for dogs and cats, in two layers of
+            fleece, with your pet's name embroidered in one corner. Machine washable at 30
+            degrees, 100 by 70 centimetres, sewn by hand in our workshop.</p>
+            <p>Delivery time: 15 to 21 days, as every blanket is made to order for you.</p></div>
+            <input type="number" name="quantity" value="1"><button>Add to cart</button>
+          </form>
+        </div></article>
+        <div class="about-box"><p>Giving with love can be this simple: I sew and embroider
+        presents with a heart for almost every occasion, for small, tall and four-legged
+        individualists.</p></div>
+        </body></html>"#,
+    )
+}
+
+#[test]
+fn a_description_inside_a_product_form_is_the_content() {
+    let text = article_text(&product_page());
+    assert!(text.contains("fleece, with your pet's name"), "{text}");
+    assert!(text.contains("Delivery time: 15 to 21 days"), "{text}");
+    assert!(!text.contains("Add to cart"), "{text}");
+}
+
+#[test]
+fn a_sign_up_form_is_not_taken_for_the_content() {
+    let labels: String = [
+        "Your e-mail address (required)",
+        "First name",
+        "Last name",
+        "Postcode (required)",
+        "Country (required)",
+        "Receive our monthly letter and the calls to action, at most two or three messages a month, never more",
+        "Receive news from your local group, the events it organises near you and the meetings it holds",
+        "Take part in the life of your local group and meet the members who live near you",
+    ]
+    .iter()
+    .map(|l| format!("<p><label>{l}</label> <input type=\"text\"></p>"))
+    .collect();
+    let page = format!(
+        r#"<html><head><title>Privatisation</title></head><body>
+        <div id="content"><article><h1>Privatisation</h1>
+          <div class="chapo"><p>{PARAGRAPH}</p><p>{PARAGRAPH}</p></div>
+        </article></div>
+        <div class="signup"><form method="post" action="/join">{labels}{labels}</form></div>
+        </body></html>"#
+    );
+    let text = article_text(&page);
+    assert!(text.contains("buses every twenty minutes"), "{text}");
+    assert!(!text.contains("Postcode"), "{text}");
+}
