@@ -8,15 +8,30 @@
 //! systems name their content block, and the strongest extractors (trafilatura) look there
 //! first. [`crate::content::article`] runs both strategies and keeps the one that looks right.
 
-use dom_query::{Document, NodeRef};
+use dom_query::{Attr, Document, NodeRef};
 
-use crate::content::remove_marked;
-use crate::text::TextCounts;
+use crate::content::names_match;
+use crate::element::{attr, body, with_element};
+use crate::text::{with_text, TextCounts};
 
 /// Elements that are chrome wherever they are: navigation, forms, embedded widgets.
-const CHROME_ELEMENTS: &str = "nav, aside, footer, form, iframe, button, select, textarea, \
-     [role=navigation], [role=complementary], [role=contentinfo], [role=search], [hidden], \
-     [aria-hidden=true], dialog";
+const CHROME_ELEMENTS: &[&str] = &[
+    "nav", "aside", "footer", "form", "iframe", "button", "select", "textarea", "dialog",
+];
+
+/// ARIA roles of chrome.
+const CHROME_ROLES: &[&str] = &["navigation", "complementary", "contentinfo", "search"];
+
+/// Elements that may be the named content block.
+const CANDIDATE_ELEMENTS: &[&str] = &["article", "div", "main", "section"];
+
+/// Whether an element is chrome by its tag, its role or because it is hidden.
+fn is_chrome_element(name: &str, attrs: &[Attr]) -> bool {
+    CHROME_ELEMENTS.contains(&name)
+        || attr(attrs, "role").is_some_and(|role| CHROME_ROLES.contains(&role))
+        || attr(attrs, "hidden").is_some()
+        || attr(attrs, "aria-hidden") == Some("true")
+}
 
 /// Words in class and id names that mark chrome: menus, sidebars, cookie banners, sharing,
 /// comments, widgets, pagination.
@@ -58,7 +73,7 @@ const CHROME_WORDS: &[&str] = &[
     "widget",
 ];
 
-/// Names of the content block (see [`names_content`] for the notation), strongest first.
+/// Names of the content block (see [`Names::say`] for the notation), strongest first.
 /// Each tier is tried in turn; within a tier the first block in document order with enough
 /// text wins.
 const CONTENT_NAMES: &[&[&str]] = &[
@@ -117,60 +132,162 @@ const CONTENT_NAMES: &[&[&str]] = &[
 /// (an empty wrapper, a teaser): the next tier is tried.
 const MIN_CONTENT_CHARS: usize = 250;
 
-/// The content block the page's markup names, with chrome removed, as a document of its
-/// own; `None` when the page names none with enough text.
-pub fn named_content(doc: Document) -> Option<Document> {
-    let body = doc.select("body").nodes().first().copied()?;
+/// The block the page's markup names as its content, copied out with its chrome removed.
+pub struct NamedBlock {
+    pub block: Document,
+    /// The words it held with its chrome: at least what it renders without.
+    pub words_at_most: usize,
+}
+
+/// The content block the page's markup names; `None` when the page names none with enough
+/// text. The page itself is left as it is (readability reads it next).
+pub fn named_content(doc: &Document) -> Option<NamedBlock> {
+    let body = body(doc)?;
     let counts = TextCounts::of(&body);
     let body_words = counts.words(&body).max(1);
     // A wrapper that holds most of the page (an ASP.NET `<form>`, a `<div class="menu-open">`
     // around everything) is not chrome, whatever it is called.
-    let is_small = |node: &NodeRef<'_>| counts.words(node) * 2 < body_words;
+    let is_chrome = |node: &NodeRef<'_>| {
+        with_element(node, |name, attrs| {
+            is_chrome_element(name, attrs) || names_match(attrs, CHROME_WORDS)
+        })
+        .unwrap_or(false)
+            && counts.words(node) * 2 < body_words
+    };
 
-    remove_marked(&doc, CHROME_ELEMENTS, CHROME_WORDS, is_small);
-
-    let candidates: Vec<NodeRef<'_>> = doc
-        .select("article, div, main, section, [itemprop=articleBody]")
-        .nodes()
-        .to_vec();
+    let candidates: Vec<Names<'_>> = doc
+        .root()
+        .descendants_it()
+        .filter(|node| {
+            // Only a tag or a name can name the content: a bare `<div>` never does.
+            with_element(node, |name, attrs| {
+                matches!(name, "article" | "main")
+                    || (CANDIDATE_ELEMENTS.contains(&name)
+                        && ["class", "id", "itemprop"]
+                            .iter()
+                            .any(|a| attr(attrs, a).is_some()))
+                    || attr(attrs, "itemprop") == Some("articleBody")
+            })
+            .unwrap_or(false)
+        })
+        .map(Names::of)
+        .collect();
+    // Chrome is only looked for around and inside the blocks that are named: a block inside
+    // chrome (an `<article>` in a sidebar) is not the content, and chrome inside the chosen
+    // block is left out of its copy.
     for tier in CONTENT_NAMES {
-        let found = candidates.iter().find(|node| {
-            tier.iter().any(|name| names_content(node, name))
-                && visible_chars(node) >= MIN_CONTENT_CHARS
+        let found = candidates.iter().find(|candidate| {
+            let node = &candidate.node;
+            tier.iter().any(|name| candidate.say(name))
+                && !std::iter::once(*node)
+                    .chain(node.ancestors_it(None))
+                    .any(|n| is_chrome(&n))
+                && visible_chars(node, is_chrome) >= MIN_CONTENT_CHARS
         });
-        if let Some(node) = found {
-            return Some(node.to_fragment());
+        if let Some(Names { node, .. }) = found {
+            return Some(NamedBlock {
+                block: copy_without(node, is_chrome),
+                words_at_most: counts.words(node),
+            });
         }
     }
     None
 }
 
-/// Whether the node is named `name`: `<tag>` for an element, `@x` for an `itemprop` of `x`,
-/// `=x` for a class or id that is exactly `x`, `^x` for one that starts with `x`, otherwise
-/// a fragment of the class or id.
-fn names_content(node: &NodeRef<'_>, name: &str) -> bool {
-    if let Some(tag) = name.strip_prefix('<').and_then(|n| n.strip_suffix('>')) {
-        return node.node_name().is_some_and(|n| n.as_ref() == tag);
-    }
-    if let Some(property) = name.strip_prefix('@') {
-        return node
-            .attr("itemprop")
-            .is_some_and(|p| p.eq_ignore_ascii_case(property));
-    }
-    let values = [node.attr("class"), node.attr("id")];
-    values.iter().flatten().any(|value| {
-        let value = value.to_ascii_lowercase();
-        if let Some(exact) = name.strip_prefix('=') {
-            value.split_ascii_whitespace().any(|v| v == exact)
-        } else if let Some(prefix) = name.strip_prefix('^') {
-            value.starts_with(prefix)
-        } else {
-            value.contains(name)
+/// `node` copied out as a document of its own, without the elements `leave_out` picks.
+fn copy_without(node: &NodeRef<'_>, leave_out: impl Fn(&NodeRef<'_>) -> bool) -> Document {
+    let doomed: Vec<usize> = node
+        .descendants_it()
+        .enumerate()
+        .filter(|(_, n)| leave_out(n))
+        .map(|(i, _)| i)
+        .collect();
+    let copy = node.to_fragment();
+    if !doomed.is_empty() {
+        // The copy's descendants come in the same order as the original's.
+        let copied = copy
+            .root()
+            .first_child()
+            .and_then(|html| html.first_child());
+        if let Some(copied) = copied {
+            let descendants: Vec<NodeRef<'_>> = copied.descendants_it().collect();
+            for i in doomed {
+                if let Some(element) = descendants.get(i) {
+                    element.remove_from_parent();
+                }
+            }
         }
-    })
+    }
+    copy
 }
 
-fn visible_chars(node: &NodeRef<'_>) -> usize {
-    let text = node.text();
-    text.chars().filter(|c| !c.is_whitespace()).count()
+/// Whether the node carries one of the strongest content names (`itemprop=articleBody`,
+/// `entry-content`, `post-content`...): the block a content management system fills with
+/// the article.
+pub fn is_named_article_body(node: &NodeRef<'_>) -> bool {
+    let names = Names::of(*node);
+    CONTENT_NAMES[0].iter().any(|name| names.say(name))
+}
+
+/// What an element is called: its tag, its `itemprop`, its class and id (lower-cased once,
+/// since each is tried against every name of every tier).
+struct Names<'a> {
+    node: NodeRef<'a>,
+    tag: String,
+    itemprop: Option<String>,
+    class_and_id: [Option<String>; 2],
+}
+
+impl<'a> Names<'a> {
+    fn of(node: NodeRef<'a>) -> Self {
+        let lower = |attr: &str| node.attr(attr).map(|v| v.to_ascii_lowercase());
+        Self {
+            tag: node.node_name().map(|n| n.to_string()).unwrap_or_default(),
+            itemprop: lower("itemprop"),
+            class_and_id: [lower("class"), lower("id")],
+            node,
+        }
+    }
+
+    /// Whether the element is named `name`: `<tag>` for an element, `@x` for an `itemprop`
+    /// of `x`, `=x` for a class or id that is exactly `x`, `^x` for one that starts with `x`,
+    /// otherwise a fragment of the class or id.
+    fn say(&self, name: &str) -> bool {
+        if let Some(tag) = name.strip_prefix('<').and_then(|n| n.strip_suffix('>')) {
+            return self.tag == tag;
+        }
+        if let Some(property) = name.strip_prefix('@') {
+            return self.itemprop.as_deref() == Some(property);
+        }
+        self.class_and_id.iter().flatten().any(|value| {
+            if let Some(exact) = name.strip_prefix('=') {
+                value.split_ascii_whitespace().any(|v| v == exact)
+            } else if let Some(prefix) = name.strip_prefix('^') {
+                value.starts_with(prefix)
+            } else {
+                value.contains(name)
+            }
+        })
+    }
+}
+
+/// Characters other than whitespace in the text under `node`, outside what `skip` says to
+/// leave out.
+fn visible_chars(node: &NodeRef<'_>, skip: impl Fn(&NodeRef<'_>) -> bool) -> usize {
+    let mut chars = 0;
+    let mut stack = vec![*node];
+    while let Some(next) = stack.pop() {
+        if with_text(&next, |text| {
+            chars += text.chars().filter(|c| !c.is_whitespace()).count()
+        })
+        .is_some()
+        {
+            continue;
+        }
+        if next.id != node.id && skip(&next) {
+            continue;
+        }
+        stack.extend(next.children_it(false));
+    }
+    chars
 }

@@ -2,10 +2,11 @@
 
 use std::collections::HashSet;
 
-use dom_query::{Document, Matcher, NodeRef};
+use dom_query::{Attr, Document, Matcher, NodeRef};
 use dom_smoothie::{Config, Readability, TextMode};
 
-use crate::container;
+use crate::container::NamedBlock;
+use crate::element::{self, attr, with_element};
 use crate::error::ExtractError;
 use crate::render::collapse_whitespace;
 use crate::text::{with_text, TextCounts};
@@ -52,7 +53,23 @@ const FURNITURE_WORDS: &[&str] = &[
 ];
 
 /// Elements inside an article block that are never part of the article's prose.
-const FURNITURE_ELEMENTS: &str = "figcaption, aside, nav, footer, form, button, time";
+const FURNITURE_ELEMENTS: &[&str] = &[
+    "figcaption",
+    "aside",
+    "nav",
+    "footer",
+    "form",
+    "button",
+    "time",
+];
+
+/// Lists and boxes, which may be navigation or "more stories" rather than prose.
+const LINK_BOX_ELEMENTS: &[&str] = &["ul", "ol", "div", "section"];
+
+/// Blocks that may be a label, a credit or a pointer to another story.
+const LABEL_ELEMENTS: &[&str] = &[
+    "p", "div", "span", "li", "h2", "h3", "h4", "h5", "h6", "strong", "em",
+];
 
 /// Short blocks that begin like this are page furniture, not prose: labels of "more
 /// stories" boxes, credits, prompts. In the languages most of the web is written in.
@@ -82,6 +99,14 @@ const FURNITURE_PREFIXES: &[&str] = &[
     "you may also like",
     "(image:",
     "copyright",
+    "leave a comment",
+    "load more",
+    "never miss",
+    "print recipe",
+    "rate this",
+    "share on",
+    "show more",
+    "source:",
     // German
     "anzeige",
     "- anzeige",
@@ -103,6 +128,21 @@ const FURNITURE_PREFIXES: &[&str] = &[
     "weitere beiträge",
     "weiterlesen",
     "zum weiterlesen",
+    "artikel bewerten",
+    "artikel gefallen",
+    "bild anzeigen",
+    "dieses skript",
+    "kommentar schreiben",
+    "kommentare",
+    "lade weitere",
+    "mehr laden",
+    "mit freunden teilen",
+    "möchten sie den artikel",
+    "rezept drucken",
+    "sie könnten auch",
+    "titelbild:",
+    "verpasse keine",
+    "war der artikel",
     // Spanish, French, Italian, Polish
     "lea también",
     "lee también",
@@ -117,6 +157,16 @@ const FURNITURE_PREFIXES: &[&str] = &[
     "czytaj też",
     "zobacz też",
     "zobacz także",
+    "comparte",
+    "valora esta",
+    "síguenos",
+    "partager",
+    "suivez-nous",
+    "condividi",
+    "źródło:",
+    "udostępnij",
+    "komentarze",
+    "ten tekst przeczytasz",
 ];
 
 /// Short blocks that say this anywhere are legal or credit lines.
@@ -125,27 +175,58 @@ const FURNITURE_ANYWHERE: &[&str] = &["\u{a9}", "all rights reserved", "alle rec
 /// Blocks shorter than this many words may be furniture; longer ones are kept regardless.
 const SHORT_BLOCK_WORDS: usize = 15;
 
-/// Readability's pick is compared with the block the page names only when it is shorter
-/// than this: a longer pick is an article's body, and the comparison would cost every
-/// article a second pass for nothing.
+/// Readability's pick is short below this many words: a bio, a contact box or a fragment of
+/// the content as likely as the content itself.
 const SHORT_PICK_WORDS: usize = 200;
 
+/// How many times a short pick's words the named block must render to replace it.
+const SHORT_PICK_RATIO: usize = 2;
+
+/// How many times a long pick's words the named block must render to replace it, when it
+/// also holds the pick: readability kept part of the content (one of the blocks a page
+/// builder splits an article into, or the prose without the lists and tables between it).
+const HOLDING_PICK_RATIO: f64 = 1.5;
+
 /// The page's main content block, `None` when there is none. Readability's choice, unless
-/// it is short and the block the page's markup names as its content
-/// ([`container::named_content`]) holds more than twice its text: then readability settled
-/// on a box beside the content (a bio, a contact box, "related posts") or on a fragment of
-/// it. `page` is the page as readability was given it.
-pub fn article(readability: &mut Readability, page: &Document) -> Option<Document> {
+/// the block the page's markup names as its content (`named`, from
+/// [`crate::container::named_content`]) holds clearly more: more than twice a short pick's text
+/// (readability settled on a box beside the content, such as a bio, a contact box or
+/// "related posts", or on a fragment of it), or half as much again as a long pick that it
+/// contains.
+pub fn article(readability: &mut Readability, named: Option<NamedBlock>) -> Option<Document> {
     let readable = readable(readability);
     let readable_words = readable.as_ref().map_or(0, prose_words);
-    if readable_words >= SHORT_PICK_WORDS {
-        return readable;
-    }
-    let named = container::named_content(page.clone()).filter(|named| {
-        remove_furniture(named);
-        rendered_words(named) > 2 * readable_words
-    });
+    let short = readable_words < SHORT_PICK_WORDS;
+    let more_than = if short {
+        SHORT_PICK_RATIO * readable_words
+    } else {
+        (HOLDING_PICK_RATIO * readable_words as f64) as usize
+    };
+    let named = named
+        .filter(|named| named.words_at_most > more_than)
+        .map(|named| named.block)
+        .filter(|named| {
+            remove_furniture(named);
+            rendered_words(named) > more_than
+                && (short || readable.as_ref().is_some_and(|pick| holds(named, pick)))
+        });
     named.or(readable)
+}
+
+/// Whether `outer` holds the text `inner` begins and ends with.
+fn holds(outer: &Document, inner: &Document) -> bool {
+    let texts: Vec<String> = inner
+        .root()
+        .descendants_it()
+        .filter(|n| n.is_text())
+        .map(|n| collapse_whitespace(&n.text()))
+        .filter(|t| t.chars().count() >= 20)
+        .collect();
+    let (Some(first), Some(last)) = (texts.first(), texts.last()) else {
+        return false;
+    };
+    let outer_text = collapse_whitespace(&outer.root().text());
+    outer_text.contains(first.as_str()) && outer_text.contains(last.as_str())
 }
 
 /// Words of the text the document renders to.
@@ -179,20 +260,20 @@ const LEAD_PREFIX_CHARS: usize = 60;
 /// A description shorter than this is a slogan, not the start of a lead.
 const LEAD_MIN_CHARS: usize = 40;
 
-/// The page's lead (standfirst, chapo, teaser) when `extracted` lacks it: the block whose
-/// text begins with the page's own description. Readability tends to leave it out: it sits
-/// in the article's header beside the title rather than among the paragraphs. Found from
-/// the text nodes, so a page without one costs one walk.
-pub fn missing_lead(page: &Document, description: &str, extracted: &str) -> Option<String> {
+/// The page's lead (standfirst, chapo, teaser): the block whose text begins with the
+/// page's own description, found from the text nodes, so a page without one costs one walk.
+/// Readability tends to leave it out: it sits in the article's header beside the title
+/// rather than among the paragraphs ([`Lead::missing_from`] tells).
+pub fn lead(page: &Document, description: &str) -> Option<Lead> {
     let wanted = collapse_whitespace(description.trim_end_matches(['.', '\u{2026}', ' ']));
     let prefix: String = wanted.chars().take(LEAD_PREFIX_CHARS).collect();
-    if prefix.chars().count() < LEAD_MIN_CHARS || collapse_whitespace(extracted).contains(&prefix) {
+    if prefix.chars().count() < LEAD_MIN_CHARS {
         return None;
     }
     let longest = wanted.chars().count() * 3 / 2 + LEAD_MIN_CHARS;
     let first_word = prefix.split(' ').next().unwrap_or_default();
-    let body = page.select("body").nodes().first().copied()?;
-    let lead = body
+    let body = element::body(page)?;
+    let text = body
         .descendants_it()
         .filter(|node| {
             with_text(node, |text| {
@@ -221,8 +302,22 @@ pub fn missing_lead(page: &Document, description: &str, extracted: &str) -> Opti
                     && text.chars().count() <= longest;
                 ok.then_some(text)
             })
-        });
-    lead
+        })?;
+    Some(Lead { prefix, text })
+}
+
+/// A page's lead block.
+pub struct Lead {
+    /// The description's first characters, which the lead begins with.
+    prefix: String,
+    pub text: String,
+}
+
+impl Lead {
+    /// Whether `extracted` lacks the lead.
+    pub fn missing_from(&self, extracted: &str) -> bool {
+        !collapse_whitespace(extracted).contains(&self.prefix)
+    }
 }
 
 /// A description repeated in a heading is the article's subtitle (its dek), which readers of
@@ -273,18 +368,21 @@ pub fn remove_furniture(doc: &Document) {
     let total_words = counts.words(&root).max(1);
     let is_small = |node: &NodeRef<'_>| counts.words(node) * 3 < total_words;
 
-    remove_marked(doc, FURNITURE_ELEMENTS, FURNITURE_WORDS, is_small);
+    remove_marked(
+        doc,
+        |name, _| FURNITURE_ELEMENTS.contains(&name),
+        FURNITURE_WORDS,
+        is_small,
+    );
     // Lists and boxes that are mostly links are navigation or "more stories", not prose.
-    for node in doc.select("ul, ol, div, section").nodes() {
-        let words = counts.words(node);
-        if words > 0 && is_small(node) && counts.linked_words(node) * 10 >= words * 6 {
+    for node in elements_named(doc, LINK_BOX_ELEMENTS) {
+        let words = counts.words(&node);
+        if words > 0 && is_small(&node) && counts.linked_words(&node) * 10 >= words * 6 {
             node.remove_from_parent();
         }
     }
-    for node in doc
-        .select("p, div, span, li, h2, h3, h4, h5, h6, strong, em")
-        .nodes()
-    {
+    for node in elements_named(doc, LABEL_ELEMENTS) {
+        let node = &node;
         let words = counts.words(node);
         if words == 0 || words >= 2 * SHORT_BLOCK_WORDS {
             continue;
@@ -326,29 +424,43 @@ fn remove_trailing_headings(doc: &Document) {
     }
 }
 
-/// Removes the elements `elements` matches and those whose class or id has one of `words`,
-/// where `is_small` says they hold too little of the page to be the content.
+/// Removes the elements `marked` picks (by their tag name and attributes) and those whose
+/// class or id has one of `words`, where `is_small` says they hold too little of the page
+/// to be the content. One walk, without the CSS matcher: this runs on every page.
 pub fn remove_marked(
     doc: &Document,
-    elements: &str,
+    marked: impl Fn(&str, &[Attr]) -> bool,
     words: &[&str],
     is_small: impl Fn(&NodeRef<'_>) -> bool,
 ) {
-    for node in doc.select(elements).nodes() {
-        if is_small(node) {
-            node.remove_from_parent();
-        }
-    }
-    for node in doc.select("[class], [id]").nodes() {
-        if names_match(node, words) && is_small(node) {
-            node.remove_from_parent();
-        }
+    let doomed: Vec<NodeRef<'_>> = doc
+        .root()
+        .descendants_it()
+        .filter(|node| {
+            with_element(node, |name, attrs| {
+                marked(name, attrs) || names_match(attrs, words)
+            })
+            .unwrap_or(false)
+                && is_small(node)
+        })
+        .collect();
+    for node in doomed {
+        node.remove_from_parent();
     }
 }
 
-/// Whether one of the words of the node's class or id is in `words`.
-pub fn names_match(node: &NodeRef<'_>, words: &[&str]) -> bool {
-    [node.attr("class"), node.attr("id")]
+/// The elements under the document's root whose tag is one of `names`, in document order,
+/// as the tree is now.
+pub fn elements_named<'a>(doc: &'a Document, names: &[&str]) -> Vec<NodeRef<'a>> {
+    doc.root()
+        .descendants_it()
+        .filter(|node| with_element(node, |name, _| names.contains(&name)).unwrap_or(false))
+        .collect()
+}
+
+/// Whether one of the words of the element's class or id is in `words`.
+pub fn names_match(attrs: &[Attr], words: &[&str]) -> bool {
+    [attr(attrs, "class"), attr(attrs, "id")]
         .iter()
         .flatten()
         .any(|value| {

@@ -11,6 +11,8 @@
 
 mod container;
 mod content;
+mod element;
+mod embedded;
 mod error;
 mod language;
 mod limits;
@@ -154,6 +156,9 @@ fn extract_page(
     let (html, nesting) = nesting::flatten_deep_nesting(html, limits.max_depth);
     let page_url = Url::parse(url.trim()).ok().filter(|u| u.has_host());
     let doc = Document::from(html.as_ref());
+    if memchr::memmem::find(html.as_bytes(), b"text/template").is_some() {
+        embedded::inline_content_templates(&doc, limits.max_depth);
+    }
     let elements = doc
         .root()
         .descendants_it()
@@ -167,13 +172,24 @@ fn extract_page(
         PageLinks::default()
     };
 
-    // Readability rewrites the tree it scores; comparing its pick with the block the page
-    // names needs the page as it was. A copy of the tree costs a thirtieth of a parse.
-    let page = matches!(mode, ExtractionMode::Article).then(|| doc.clone());
     let mut readability = Readability::with_document(doc, page_url.as_ref().map(Url::as_str), None)
         .map_err(|e| ExtractError::InternalError(format!("readability setup failed: {e}")))?;
     let json_ld = readability.parse_json_ld();
     let page_meta = metadata::read(&readability.doc, readability.get_article_metadata(json_ld));
+    // Readability rewrites the tree it scores: what the article is compared with and
+    // completed from is taken out of the page before it does (no copy of the whole page).
+    let (named, lead) = if matches!(mode, ExtractionMode::Article) {
+        let page = &readability.doc;
+        (
+            container::named_content(page),
+            page_meta
+                .description
+                .as_deref()
+                .and_then(|description| content::lead(page, description)),
+        )
+    } else {
+        (None, None)
+    };
 
     let (rendered, found_article) = match mode {
         ExtractionMode::Metadata => (render::Rendered::default(), false),
@@ -186,17 +202,19 @@ fn extract_page(
             (render::render(nodes, base.as_ref()), !selectors.is_empty())
         }
         ExtractionMode::Article => {
-            let page = page.unwrap_or_default();
-            let article = content::article(&mut readability, &page)
+            let article = content::article(&mut readability, named)
                 .map(|article| render::render([article.root()], base.as_ref()))
                 .filter(|rendered| !rendered.text.is_empty());
+            let article = embedded::prefer_article_body(
+                article,
+                page_meta.article_body.as_deref(),
+                base.as_ref(),
+                limits.max_depth,
+            );
             match article {
                 Some(mut rendered) => {
-                    let lead = page_meta.description.as_deref().and_then(|description| {
-                        content::missing_lead(&page, description, &rendered.text)
-                    });
-                    if let Some(lead) = lead {
-                        rendered.prepend_paragraph(&lead);
+                    if let Some(lead) = lead.filter(|lead| lead.missing_from(&rendered.text)) {
+                        rendered.prepend_paragraph(&lead.text);
                     }
                     (rendered, true)
                 }
@@ -322,7 +340,11 @@ fn check_input(html: &str, limits: &Limits) -> Result<(), ExtractError> {
 
 /// The URL relative links resolve against: `<base href>` (itself relative to the page), or the page URL.
 fn base_url(doc: &Document, page_url: Option<&Url>) -> Option<Url> {
-    let href = doc.select("base[href]").attr("href").map(|h| h.to_string());
+    let href = element::find_element(doc, |name, attrs| {
+        name == "base" && element::attr(attrs, "href").is_some()
+    })
+    .and_then(|base| base.attr("href"))
+    .map(|h| h.to_string());
     match (href, page_url) {
         (Some(href), Some(page)) => page.join(href.trim()).ok().or_else(|| Some(page.clone())),
         (Some(href), None) => Url::parse(href.trim()).ok(),

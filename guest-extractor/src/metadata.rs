@@ -7,6 +7,7 @@
 use dom_query::Document;
 use serde_json::Value;
 
+use crate::element::{attr, find_element, has_token, with_element};
 use crate::render::collapse_whitespace;
 
 /// Metadata of one page.
@@ -22,6 +23,8 @@ pub struct PageMetadata {
     pub declared_language: Option<String>,
     /// The page says it is an article (`og:type`, JSON-LD `@type`).
     pub declares_article: bool,
+    /// The longest JSON-LD `articleBody`, as written (line breaks kept).
+    pub article_body: Option<String>,
 }
 
 /// Reads what dom_smoothie does not: categories, `<time>`, microdata, JSON-LD sections.
@@ -40,9 +43,18 @@ pub fn read(doc: &Document, readability: dom_smoothie::Metadata) -> PageMetadata
     let byline = readability
         .byline
         .and_then(non_empty)
-        .or_else(|| meta(&tags, &["author", "article:author", "dc.creator", "parsely-author"]))
-        .or_else(|| json_ld.iter().find_map(|obj| obj.get("author").and_then(author_name)))
-        .or_else(|| element_text(doc, "[itemprop=author] [itemprop=name], [itemprop=author], [rel=author], .byline, .author"))
+        .or_else(|| {
+            meta(
+                &tags,
+                &["author", "article:author", "dc.creator", "parsely-author"],
+            )
+        })
+        .or_else(|| {
+            json_ld
+                .iter()
+                .find_map(|obj| obj.get("author").and_then(author_name))
+        })
+        .or_else(|| byline_element(doc))
         .filter(|b| !b.starts_with("http"));
     let published_iso = readability
         .published_time
@@ -65,14 +77,21 @@ pub fn read(doc: &Document, readability: dom_smoothie::Metadata) -> PageMetadata
         })
         .or_else(|| ld_str(&["datePublished", "dateCreated"]).and_then(|t| normalize_date(&t)))
         .or_else(|| {
-            doc.select("[itemprop=datePublished], time[datetime], time[pubdate]")
-                .nodes()
-                .iter()
-                .find_map(|n| {
-                    n.attr("datetime")
-                        .or_else(|| n.attr("content"))
-                        .and_then(|t| normalize_date(&t))
+            doc.root().descendants_it().find_map(|n| {
+                with_element(&n, |name, attrs| {
+                    let dated = attr(attrs, "itemprop") == Some("datePublished")
+                        || (name == "time"
+                            && (attr(attrs, "datetime").is_some()
+                                || attr(attrs, "pubdate").is_some()));
+                    if !dated {
+                        return None;
+                    }
+                    attr(attrs, "datetime")
+                        .or_else(|| attr(attrs, "content"))
+                        .and_then(normalize_date)
                 })
+                .flatten()
+            })
         });
     let description = readability.excerpt.and_then(non_empty).or_else(|| {
         meta(
@@ -131,14 +150,12 @@ pub fn read(doc: &Document, readability: dom_smoothie::Metadata) -> PageMetadata
         .and_then(non_empty)
         .or_else(|| readability.lang.and_then(non_empty))
         .or_else(|| {
-            doc.select("meta[http-equiv]")
-                .nodes()
-                .iter()
-                .find(|n| {
-                    n.attr("http-equiv")
+            find_element(doc, |name, attrs| {
+                name == "meta"
+                    && attr(attrs, "http-equiv")
                         .is_some_and(|h| h.eq_ignore_ascii_case("content-language"))
-                })
-                .and_then(|n| n.attr("content").map(|c| c.to_string()))
+            })
+            .and_then(|n| n.attr("content").map(|c| c.to_string()))
         })
         .or_else(|| meta(&tags, &["og:locale", "language"]));
 
@@ -155,7 +172,15 @@ pub fn read(doc: &Document, readability: dom_smoothie::Metadata) -> PageMetadata
                 .any(|t| t.ends_with("Article") || *t == "BlogPosting" || *t == "Report")
         });
 
+    let article_body = json_ld
+        .iter()
+        .filter_map(|obj| obj.get("articleBody")?.as_str())
+        .max_by_key(|body| body.len())
+        .filter(|body| !body.trim().is_empty())
+        .map(str::to_string);
+
     PageMetadata {
+        article_body,
         title,
         byline,
         published_iso,
@@ -184,30 +209,51 @@ impl PageTags {
             tag_links: Vec::new(),
             json_ld: Vec::new(),
         };
-        let selector =
-            r#"meta[content], a[rel~=tag], a[rel~=category], script[type="application/ld+json"]"#;
-        for node in doc.select(selector).nodes() {
-            match node.node_name().as_deref() {
-                Some("meta") => {
-                    let Some(content) = node
-                        .attr("content")
-                        .map(|c| collapse_whitespace(&c))
-                        .and_then(non_empty)
-                    else {
-                        continue;
-                    };
-                    let keys = ["name", "property", "itemprop"]
-                        .iter()
-                        .filter_map(|attr| node.attr(attr).map(|v| v.trim().to_string()))
-                        .collect();
-                    tags.metas.push((keys, content));
+        // One walk, without the CSS matcher: every page is read this way.
+        for node in doc.root().descendants_it() {
+            let kind = with_element(&node, |name, attrs| match name {
+                "meta" => attr(attrs, "content")
+                    .map(collapse_whitespace)
+                    .and_then(non_empty)
+                    .map(|content| {
+                        let keys = ["name", "property", "itemprop"]
+                            .iter()
+                            .filter_map(|key| attr(attrs, key).map(|v| v.trim().to_string()))
+                            .collect();
+                        Found::Meta(keys, content)
+                    }),
+                "a" if attr(attrs, "rel").is_some_and(|rel| {
+                    rel.split_ascii_whitespace()
+                        .any(|token| token == "tag" || token == "category")
+                }) =>
+                {
+                    Some(Found::TagLink)
                 }
-                Some("a") => tags.tag_links.push(node.text().to_string()),
-                _ => tags.json_ld.push(node.text().to_string()),
+                "script"
+                    if attr(attrs, "type")
+                        .is_some_and(|t| t.eq_ignore_ascii_case("application/ld+json")) =>
+                {
+                    Some(Found::JsonLd)
+                }
+                _ => None,
+            })
+            .flatten();
+            match kind {
+                Some(Found::Meta(keys, content)) => tags.metas.push((keys, content)),
+                Some(Found::TagLink) => tags.tag_links.push(node.text().to_string()),
+                Some(Found::JsonLd) => tags.json_ld.push(node.text().to_string()),
+                None => {}
             }
         }
         tags
     }
+}
+
+/// What [`PageTags::of`] keeps of an element.
+enum Found {
+    Meta(Vec<String>, String),
+    TagLink,
+    JsonLd,
 }
 
 /// The first non-empty `content` of `<meta name|property|itemprop=...>` among `names`, in order.
@@ -227,10 +273,26 @@ fn metas(tags: &PageTags, names: &[&str]) -> Vec<String> {
         .collect()
 }
 
-fn element_text(doc: &Document, selector: &str) -> Option<String> {
-    doc.select(selector)
-        .nodes()
-        .iter()
+/// The text of the first short element that says it is the author (microdata, `rel`, or
+/// a `byline` or `author` class), in document order.
+fn byline_element(doc: &Document) -> Option<String> {
+    doc.root()
+        .descendants_it()
+        .filter(|node| {
+            with_element(node, |_, attrs| {
+                let itemprop = attr(attrs, "itemprop");
+                itemprop == Some("author")
+                    || attr(attrs, "rel") == Some("author")
+                    || has_token(attr(attrs, "class"), "byline")
+                    || has_token(attr(attrs, "class"), "author")
+                    || (itemprop == Some("name")
+                        && node.ancestors_it(None).any(|a| {
+                            with_element(&a, |_, attrs| attr(attrs, "itemprop") == Some("author"))
+                                .unwrap_or(false)
+                        }))
+            })
+            .unwrap_or(false)
+        })
         .map(|n| collapse_whitespace(&n.text()))
         .find(|t| !t.is_empty() && t.len() < 100)
 }

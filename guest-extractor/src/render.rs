@@ -7,9 +7,11 @@
 
 use std::collections::HashSet;
 
-use dom_query::NodeRef;
+use dom_query::{Attr, NodeRef};
 use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 use url::Url;
+
+use crate::element::{is_hidden, with_element};
 
 /// The result of rendering one or more subtrees.
 #[derive(Debug, Default)]
@@ -526,18 +528,12 @@ fn media_source(node: &NodeRef<'_>) -> Option<String> {
 
 /// Whether the element named `name` shows up in the rendered text (with its subtree).
 pub fn is_rendered(node: &NodeRef<'_>, name: &str) -> bool {
-    !(SKIPPED.contains(&name) || is_hidden(node))
+    with_element(node, |_, attrs| is_rendered_element(name, attrs)).unwrap_or(true)
 }
 
-fn is_hidden(node: &NodeRef<'_>) -> bool {
-    node.has_attr("hidden")
-        || node
-            .attr("aria-hidden")
-            .is_some_and(|v| v.as_ref() == "true")
-        || node.attr("style").is_some_and(|s| {
-            let s = s.to_ascii_lowercase().replace(' ', "");
-            s.contains("display:none") || s.contains("visibility:hidden")
-        })
+/// [`is_rendered`] for an element read in place.
+pub fn is_rendered_element(name: &str, attrs: &[Attr]) -> bool {
+    !(SKIPPED.contains(&name) || is_hidden(attrs))
 }
 
 /// The language of a code block, from `class="language-x"` on the `pre` or its `code`.

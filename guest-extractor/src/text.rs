@@ -4,11 +4,10 @@
 //! text" of many nested nodes; asking the DOM each time re-reads every subtree once per
 //! ancestor (nodes x depth). Counts summed bottom-up cost one walk.
 
-use std::collections::HashMap;
-
 use dom_query::{NodeData, NodeId, NodeRef};
+use rustc_hash::FxHashMap;
 
-use crate::render::is_rendered;
+use crate::render::is_rendered_element;
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Count {
@@ -19,39 +18,42 @@ struct Count {
 /// Words and link words of each node under a root, as the tree was when counted: the words
 /// the renderer would write (nothing inside forms, scripts, hidden elements).
 pub struct TextCounts {
-    counts: HashMap<NodeId, Count>,
+    counts: FxHashMap<NodeId, Count>,
 }
 
 impl TextCounts {
     pub fn of(root: &NodeRef<'_>) -> Self {
-        let nodes: Vec<NodeRef<'_>> = std::iter::once(*root)
-            .chain(root.descendants_it())
-            .collect();
-        let mut counts: HashMap<NodeId, Count> = HashMap::with_capacity(nodes.len());
-        // Descendants come after their ancestors in document order, so walking it backwards
-        // meets every child before its parent.
-        for node in nodes.iter().rev() {
-            let count = if let Some(words) = with_text(node, words_in) {
-                Count { words, linked: 0 }
-            } else {
-                let name = node.node_name();
-                let name = name.as_deref().unwrap_or("");
-                if node.is_element() && !is_rendered(node, name) {
-                    Count::default()
-                } else {
-                    let mut sum = Count::default();
-                    for child in node.children_it(false) {
-                        let c = counts.get(&child.id).copied().unwrap_or_default();
-                        sum.words += c.words;
-                        sum.linked += c.linked;
+        let mut counts: FxHashMap<NodeId, Count> = FxHashMap::default();
+        // A walk in document order that keeps the path from the root: a node's count is
+        // added to its parent's when the walk leaves it. Elements that render nothing
+        // (scripts, styles, hidden blocks) count zero and are not entered.
+        let mut path: Vec<(NodeRef<'_>, Count, bool)> = Vec::new();
+        let mut next = Some(*root);
+        loop {
+            let finished = match next {
+                Some(node) => match visit(&node) {
+                    Visit::Leaf(count) => Some((node, count)),
+                    Visit::Enter { link } => {
+                        path.push((node, Count::default(), link));
+                        next = node.first_child();
+                        continue;
                     }
-                    if name == "a" {
-                        sum.linked = sum.words;
+                },
+                None => path.pop().map(|(node, mut count, link)| {
+                    if link {
+                        count.linked = count.words;
                     }
-                    sum
-                }
+                    (node, count)
+                }),
             };
+            let Some((node, count)) = finished else { break };
             counts.insert(node.id, count);
+            let Some((_, parent, _)) = path.last_mut() else {
+                break;
+            };
+            parent.words += count.words;
+            parent.linked += count.linked;
+            next = node.next_sibling();
         }
         Self { counts }
     }
@@ -67,6 +69,33 @@ impl TextCounts {
     }
 }
 
+/// What the counting walk does with a node.
+enum Visit {
+    /// A text node, or an element that renders nothing: counted without entering it.
+    Leaf(Count),
+    /// An element that renders (or the document): its count is its children's.
+    Enter { link: bool },
+}
+
+fn visit(node: &NodeRef<'_>) -> Visit {
+    node.query(|n| match &n.data {
+        NodeData::Text { contents } => Visit::Leaf(Count {
+            words: words_in(contents),
+            linked: 0,
+        }),
+        NodeData::Element(element) => {
+            let name: &str = &element.name.local;
+            if is_rendered_element(name, &element.attrs) {
+                Visit::Enter { link: name == "a" }
+            } else {
+                Visit::Leaf(Count::default())
+            }
+        }
+        _ => Visit::Enter { link: false },
+    })
+    .unwrap_or(Visit::Leaf(Count::default()))
+}
+
 /// Runs `f` on a text node's text where it lies, without a copy; `None` for other nodes.
 pub fn with_text<B>(node: &NodeRef<'_>, f: impl FnOnce(&str) -> B) -> Option<B> {
     node.query(|n| match &n.data {
@@ -78,5 +107,16 @@ pub fn with_text<B>(node: &NodeRef<'_>, f: impl FnOnce(&str) -> B) -> Option<B> 
 
 /// Whitespace-separated words.
 pub fn words_in(text: &str) -> usize {
-    text.split_whitespace().count()
+    if !text.is_ascii() {
+        return text.split_whitespace().count();
+    }
+    // Most text is ASCII: count the starts of runs of non-space bytes.
+    let mut words = 0;
+    let mut in_word = false;
+    for byte in text.bytes() {
+        let space = byte.is_ascii_whitespace() || byte == b'\x0b';
+        words += usize::from(!space && !in_word);
+        in_word = !space;
+    }
+    words
 }

@@ -109,6 +109,7 @@ fn a_subtitle_in_a_heading_is_not_taken_for_the_lead() {
 #[test]
 fn pointers_to_other_stories_and_labels_of_removed_boxes_are_left_out() {
     let tail = r#"<p>© 2024 Example Media. All rights reserved.</p>
+        <p>War der Artikel nützlich?</p><p>Źródło: PAP</p><p>Valora esta noticia</p>
         <h3>Mehr zum Thema</h3>
         <ul><li><a href="/a">Tram strike ends after two days</a></li><li><a href="/b">New cycle lanes on the ring road</a></li></ul>"#;
     let text = article_text(&news_page("", tail));
@@ -118,6 +119,9 @@ fn pointers_to_other_stories_and_labels_of_removed_boxes_are_left_out() {
         "Mehr zum Thema",
         "All rights reserved",
         "Tram strike ends",
+        "War der Artikel",
+        "Źródło",
+        "Valora esta",
     ] {
         assert!(!text.contains(furniture), "`{furniture}` in {text}");
     }
@@ -179,4 +183,74 @@ fn a_sign_up_form_is_not_taken_for_the_content() {
     let text = article_text(&page);
     assert!(text.contains("buses every twenty minutes"), "{text}");
     assert!(!text.contains("Postcode"), "{text}");
+}
+
+#[test]
+fn a_post_body_shipped_as_a_template_is_read_where_its_script_would_put_it() {
+    let page = format!(
+        r#"<html><head><title>Safer browsing</title></head><body>
+        <div class="post"><h2>Safer browsing</h2>
+          <div class="post-content" itemprop="articleBody"><script type="text/template">
+            <p>{PARAGRAPH}</p><p>Phishing sites rotate their domains very quickly now.</p>
+          </script><noscript>Enable JavaScript to read this post.</noscript></div>
+        </div>
+        <script type="text/template"><div class="cookie">We use cookies to improve your experience on this site.</div></script>
+        </body></html>"#
+    );
+    let text = article_text(&page);
+    assert!(text.contains("buses every twenty minutes"), "{text}");
+    assert!(text.contains("rotate their domains"), "{text}");
+    assert!(!text.contains("We use cookies"), "{text}");
+}
+
+#[test]
+fn the_json_ld_body_replaces_a_teaser() {
+    let body = [PARAGRAPH; 5].join("\\n")
+        + "\\nThe trial ends in September, when the council decides again.";
+    let page = format!(
+        r#"<html><head><title>New bus lines</title>
+        <script type="application/ld+json">{{"@type":"NewsArticle","headline":"New bus lines","articleBody":"{body}"}}</script>
+        </head><body><article><h1>New bus lines</h1>
+        <p>The city will test two new bus lines to the northern districts from March.</p>
+        <p><a href="/subscribe">Subscribe to read the whole story</a></p></article></body></html>"#
+    );
+    let text = article_text(&page);
+    assert!(text.contains("The trial ends in September"), "{text}");
+    assert_eq!(
+        text.matches("buses every twenty minutes").count(),
+        5,
+        "{text}"
+    );
+}
+
+#[test]
+fn a_content_block_that_holds_the_pick_and_much_more_replaces_it() {
+    // A page builder's rows, each wrapped several levels deep: an intro, the prose, a table.
+    let row = |inner: &str| {
+        format!(
+            r#"<div class="vc_row"><div class="wpb_column"><div class="vc_column-inner"><div class="wpb_wrapper"><div class="wpb_text_column"><div class="wpb_wrapper">{inner}</div></div></div></div></div></div>"#
+        )
+    };
+    let prose = [PARAGRAPH; 5].map(|p| format!("<p>{p}</p>")).concat();
+    let timetable: String = (1..=40)
+        .map(|n| {
+            format!("<tr><td>Stop {n}</td><td>Mill Lane</td><td>every twenty minutes</td></tr>")
+        })
+        .collect();
+    let page = format!(
+        r#"<html><head><title>New bus lines</title></head><body>
+        <div class="entry-content">{}{}{}</div>
+        <div class="sidebar"><p>Other news</p></div>
+        </body></html>"#,
+        row("<p>In this article we explain the two new bus lines and where they will stop.</p>"),
+        row(&prose),
+        row(&format!("<table>{timetable}</table>")),
+    );
+    let text = article_text(&page);
+    assert!(
+        text.contains("buses every twenty minutes during the day"),
+        "{text}"
+    );
+    assert!(text.contains("In this article we explain"), "{text}");
+    assert!(text.contains("Stop 40"), "{text}");
 }
