@@ -35,7 +35,9 @@ host_triple="$(/usr/bin/rustc -vV | sed -n 's/^host: //p')"
 sysroot="$(/usr/bin/rustc --print sysroot)"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$sysroot/lib/rustlib/$host_triple/bin/wasm-component-ld"
 # Fixed flags from the first build on: changing them later rebuilds std (minutes).
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=""
+# simd128 (deterministic SIMD; never relaxed-simd) lets memchr and LLVM's vectorizer use
+# 128-bit lanes: 2.4% fewer instructions over the dev pages, identical output.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
 unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
 
 log "building guest component with $(/usr/bin/rustc --version)"

@@ -64,13 +64,6 @@ fn extraction_wasm_vs_native(c: &mut Criterion) {
             }),
         ),
         ("wasm_fuel_epoch", sandbox(base.clone())),
-        (
-            "wasm_fuel_epoch_simd_off",
-            sandbox(SandboxConfig {
-                simd: false,
-                ..base.clone()
-            }),
-        ),
     ];
     let size_guest = base
         .component_path

@@ -67,9 +67,6 @@ pub struct SandboxConfig {
     /// Epoch deadlines. Not configurable: only the benchmarks turn them off.
     #[serde(skip)]
     pub epoch_deadline: bool,
-    /// Wasm SIMD proposals in the engine. Not configurable: the benchmarks compare both.
-    #[serde(skip)]
-    pub simd: bool,
 }
 
 impl Default for SandboxConfig {
@@ -90,7 +87,6 @@ impl Default for SandboxConfig {
             pooling: true,
             meter_fuel: true,
             epoch_deadline: true,
-            simd: true,
         }
     }
 }
