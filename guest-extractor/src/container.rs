@@ -8,7 +8,7 @@
 //! systems name their content block, and the strongest extractors (trafilatura) look there
 //! first. [`crate::content::article`] runs both strategies and keeps the one that looks right.
 
-use dom_query::{Attr, Document, NodeRef};
+use dom_query::{Attr, Document, LocalName, NodeData, NodeRef};
 
 use crate::content::names_match;
 use crate::element::{attr, body, with_element};
@@ -233,19 +233,43 @@ pub fn is_named_article_body(node: &NodeRef<'_>) -> bool {
 /// since each is tried against every name of every tier).
 struct Names<'a> {
     node: NodeRef<'a>,
-    tag: String,
+    tag: LocalName,
     itemprop: Option<String>,
-    class_and_id: [Option<String>; 2],
+    /// The class, a NUL, then the id, lower-cased in one string.
+    class_and_id: String,
+    /// Where the id starts in `class_and_id`.
+    id_at: usize,
 }
 
 impl<'a> Names<'a> {
     fn of(node: NodeRef<'a>) -> Self {
-        let lower = |attr: &str| node.attr(attr).map(|v| v.to_ascii_lowercase());
+        let (tag, itemprop, class_and_id, id_at) = node
+            .query(|n| match &n.data {
+                NodeData::Element(element) => {
+                    let attrs = &element.attrs;
+                    let class = attr(attrs, "class").unwrap_or_default();
+                    let id = attr(attrs, "id").unwrap_or_default();
+                    let mut class_and_id = String::with_capacity(class.len() + id.len() + 1);
+                    class_and_id.push_str(class);
+                    class_and_id.push('\0');
+                    class_and_id.push_str(id);
+                    class_and_id.make_ascii_lowercase();
+                    (
+                        element.name.local.clone(),
+                        attr(attrs, "itemprop").map(str::to_ascii_lowercase),
+                        class_and_id,
+                        class.len() + 1,
+                    )
+                }
+                _ => (LocalName::from(""), None, "\0".to_string(), 1),
+            })
+            .unwrap_or_else(|| (LocalName::from(""), None, "\0".to_string(), 1));
         Self {
-            tag: node.node_name().map(|n| n.to_string()).unwrap_or_default(),
-            itemprop: lower("itemprop"),
-            class_and_id: [lower("class"), lower("id")],
             node,
+            tag,
+            itemprop,
+            class_and_id,
+            id_at,
         }
     }
 
@@ -254,20 +278,23 @@ impl<'a> Names<'a> {
     /// otherwise a fragment of the class or id.
     fn say(&self, name: &str) -> bool {
         if let Some(tag) = name.strip_prefix('<').and_then(|n| n.strip_suffix('>')) {
-            return self.tag == tag;
+            return &*self.tag == tag;
         }
         if let Some(property) = name.strip_prefix('@') {
             return self.itemprop.as_deref() == Some(property);
         }
-        self.class_and_id.iter().flatten().any(|value| {
-            if let Some(exact) = name.strip_prefix('=') {
-                value.split_ascii_whitespace().any(|v| v == exact)
-            } else if let Some(prefix) = name.strip_prefix('^') {
-                value.starts_with(prefix)
-            } else {
-                value.contains(name)
-            }
-        })
+        let class = &self.class_and_id[..self.id_at - 1];
+        let id = &self.class_and_id[self.id_at..];
+        if let Some(exact) = name.strip_prefix('=') {
+            [class, id]
+                .iter()
+                .any(|value| value.split_ascii_whitespace().any(|v| v == exact))
+        } else if let Some(prefix) = name.strip_prefix('^') {
+            class.starts_with(prefix) || id.starts_with(prefix)
+        } else {
+            // A name never holds the NUL between the two.
+            self.class_and_id.contains(name)
+        }
     }
 }
 
