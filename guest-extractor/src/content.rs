@@ -427,7 +427,7 @@ fn remove_trailing_headings(doc: &Document) {
 /// Removes the elements `marked` picks (by their tag name and attributes) and those whose
 /// class or id has one of `words`, where `is_small` says they hold too little of the page
 /// to be the content. One walk, without the CSS matcher: this runs on every page.
-pub fn remove_marked(
+fn remove_marked(
     doc: &Document,
     marked: impl Fn(&str, &[Attr]) -> bool,
     words: &[&str],
@@ -451,7 +451,7 @@ pub fn remove_marked(
 
 /// The elements under the document's root whose tag is one of `names`, in document order,
 /// as the tree is now.
-pub fn elements_named<'a>(doc: &'a Document, names: &[&str]) -> Vec<NodeRef<'a>> {
+fn elements_named<'a>(doc: &'a Document, names: &[&str]) -> Vec<NodeRef<'a>> {
     doc.root()
         .descendants_it()
         .filter(|node| with_element(node, |name, _| names.contains(&name)).unwrap_or(false))
