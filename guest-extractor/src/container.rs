@@ -8,7 +8,10 @@
 //! systems name their content block, and the strongest extractors (trafilatura) look there
 //! first. [`crate::content::article`] runs both strategies and keeps the one that looks right.
 
-use dom_query::{Attr, Document, LocalName, NodeData, NodeRef};
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use dom_query::{Attr, Document, NodeData, NodeRef};
 
 use crate::content::names_match;
 use crate::element::{attr, body, with_element};
@@ -73,7 +76,7 @@ const CHROME_WORDS: &[&str] = &[
     "widget",
 ];
 
-/// Names of the content block (see [`Names::say`] for the notation), strongest first.
+/// Names of the content block (see [`Names::of`] for the notation), strongest first.
 /// Each tier is tried in turn; within a tier the first block in document order with enough
 /// text wins.
 const CONTENT_NAMES: &[&[&str]] = &[
@@ -175,10 +178,10 @@ pub fn named_content(doc: &Document) -> Option<NamedBlock> {
     // Chrome is only looked for around and inside the blocks that are named: a block inside
     // chrome (an `<article>` in a sidebar) is not the content, and chrome inside the chosen
     // block is left out of its copy.
-    for tier in CONTENT_NAMES {
+    for tier in 0..CONTENT_NAMES.len() {
         let found = candidates.iter().find(|candidate| {
             let node = &candidate.node;
-            tier.iter().any(|name| candidate.say(name))
+            candidate.says_tier(tier)
                 && !std::iter::once(*node)
                     .chain(node.ancestors_it(None))
                     .any(|n| is_chrome(&n))
@@ -225,76 +228,120 @@ fn copy_without(node: &NodeRef<'_>, leave_out: impl Fn(&NodeRef<'_>) -> bool) ->
 /// `entry-content`, `post-content`...): the block a content management system fills with
 /// the article.
 pub fn is_named_article_body(node: &NodeRef<'_>) -> bool {
-    let names = Names::of(*node);
-    CONTENT_NAMES[0].iter().any(|name| names.say(name))
+    Names::of(*node).says_tier(0)
 }
 
 /// What an element is called: its tag, its `itemprop`, its class and id (lower-cased once,
 /// since each is tried against every name of every tier).
 struct Names<'a> {
     node: NodeRef<'a>,
-    tag: LocalName,
-    itemprop: Option<String>,
-    /// The class, a NUL, then the id, lower-cased in one string.
-    class_and_id: String,
-    /// Where the id starts in `class_and_id`.
-    id_at: usize,
+    /// Bit `t` set: the element says a name of tier `t` of [`CONTENT_NAMES`].
+    tiers: u32,
 }
 
-impl<'a> Names<'a> {
-    fn of(node: NodeRef<'a>) -> Self {
-        let (tag, itemprop, class_and_id, id_at) = node
-            .query(|n| match &n.data {
-                NodeData::Element(element) => {
-                    let attrs = &element.attrs;
-                    let class = attr(attrs, "class").unwrap_or_default();
-                    let id = attr(attrs, "id").unwrap_or_default();
-                    let mut class_and_id = String::with_capacity(class.len() + id.len() + 1);
-                    class_and_id.push_str(class);
-                    class_and_id.push('\0');
-                    class_and_id.push_str(id);
-                    class_and_id.make_ascii_lowercase();
-                    (
-                        element.name.local.clone(),
-                        attr(attrs, "itemprop").map(str::to_ascii_lowercase),
-                        class_and_id,
-                        class.len() + 1,
-                    )
-                }
-                _ => (LocalName::from(""), None, "\0".to_string(), 1),
-            })
-            .unwrap_or_else(|| (LocalName::from(""), None, "\0".to_string(), 1));
-        Self {
-            node,
-            tag,
-            itemprop,
-            class_and_id,
-            id_at,
+/// [`CONTENT_NAMES`] sorted by how they are matched, each with its tier: fragments of a
+/// class or id in one Aho-Corasick automaton (one pass over an element's names, however
+/// many names there are), the others one by one.
+struct NameIndex {
+    fragments: AhoCorasick,
+    fragment_tiers: Vec<u32>,
+    /// `(tier, tag)` for `<tag>`, `(tier, property)` for `@property`, and so on.
+    tags: Vec<(u32, &'static str)>,
+    properties: Vec<(u32, &'static str)>,
+    exact: Vec<(u32, &'static str)>,
+    prefixes: Vec<(u32, &'static str)>,
+}
+
+static NAME_INDEX: LazyLock<NameIndex> = LazyLock::new(|| {
+    let mut fragments = Vec::new();
+    let mut index = NameIndex {
+        fragments: AhoCorasick::new(std::iter::empty::<&str>()).expect("an empty automaton"),
+        fragment_tiers: Vec::new(),
+        tags: Vec::new(),
+        properties: Vec::new(),
+        exact: Vec::new(),
+        prefixes: Vec::new(),
+    };
+    for (tier, names) in (0u32..).zip(CONTENT_NAMES) {
+        for name in *names {
+            if let Some(tag) = name.strip_prefix('<').and_then(|n| n.strip_suffix('>')) {
+                index.tags.push((tier, tag));
+            } else if let Some(property) = name.strip_prefix('@') {
+                index.properties.push((tier, property));
+            } else if let Some(exact) = name.strip_prefix('=') {
+                index.exact.push((tier, exact));
+            } else if let Some(prefix) = name.strip_prefix('^') {
+                index.prefixes.push((tier, prefix));
+            } else {
+                fragments.push(*name);
+                index.fragment_tiers.push(tier);
+            }
         }
     }
+    // The cheapest automaton to build: the guest builds it again for every page (a fresh
+    // instance each), and element names are short.
+    index.fragments = AhoCorasick::builder()
+        .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+        .build(fragments)
+        .expect("content names build an automaton");
+    index
+});
 
-    /// Whether the element is named `name`: `<tag>` for an element, `@x` for an `itemprop`
-    /// of `x`, `=x` for a class or id that is exactly `x`, `^x` for one that starts with `x`,
+impl<'a> Names<'a> {
+    /// Reads the element's tag, `itemprop`, class and id (lower-cased) once, and marks the
+    /// tiers whose names it says: `<tag>` for an element, `@x` for an `itemprop` of `x`,
+    /// `=x` for a class or id that is exactly `x`, `^x` for one that starts with `x`,
     /// otherwise a fragment of the class or id.
-    fn say(&self, name: &str) -> bool {
-        if let Some(tag) = name.strip_prefix('<').and_then(|n| n.strip_suffix('>')) {
-            return &*self.tag == tag;
-        }
-        if let Some(property) = name.strip_prefix('@') {
-            return self.itemprop.as_deref() == Some(property);
-        }
-        let class = &self.class_and_id[..self.id_at - 1];
-        let id = &self.class_and_id[self.id_at..];
-        if let Some(exact) = name.strip_prefix('=') {
-            [class, id]
-                .iter()
-                .any(|value| value.split_ascii_whitespace().any(|v| v == exact))
-        } else if let Some(prefix) = name.strip_prefix('^') {
-            class.starts_with(prefix) || id.starts_with(prefix)
-        } else {
-            // A name never holds the NUL between the two.
-            self.class_and_id.contains(name)
-        }
+    fn of(node: NodeRef<'a>) -> Self {
+        let index = &*NAME_INDEX;
+        let tiers = node
+            .query(|n| {
+                let NodeData::Element(element) = &n.data else {
+                    return 0;
+                };
+                let attrs = &element.attrs;
+                let tag: &str = &element.name.local;
+                let mut tiers = 0u32;
+                let mut mark = |tier: u32| tiers |= 1 << tier;
+                for (tier, name) in &index.tags {
+                    if tag == *name {
+                        mark(*tier);
+                    }
+                }
+                if let Some(itemprop) = attr(attrs, "itemprop") {
+                    for (tier, property) in &index.properties {
+                        if itemprop.eq_ignore_ascii_case(property) {
+                            mark(*tier);
+                        }
+                    }
+                }
+                for value in [attr(attrs, "class"), attr(attrs, "id")]
+                    .into_iter()
+                    .flatten()
+                {
+                    let value = value.to_ascii_lowercase();
+                    for found in index.fragments.find_overlapping_iter(&value) {
+                        mark(index.fragment_tiers[found.pattern().as_usize()]);
+                    }
+                    for (tier, exact) in &index.exact {
+                        if value.split_ascii_whitespace().any(|v| v == *exact) {
+                            mark(*tier);
+                        }
+                    }
+                    for (tier, prefix) in &index.prefixes {
+                        if value.starts_with(prefix) {
+                            mark(*tier);
+                        }
+                    }
+                }
+                tiers
+            })
+            .unwrap_or(0);
+        Self { node, tiers }
+    }
+
+    fn says_tier(&self, tier: usize) -> bool {
+        self.tiers & (1 << tier) != 0
     }
 }
 
