@@ -224,7 +224,11 @@ impl PageTags {
                     }),
                 "a" if attr(attrs, "rel").is_some_and(|rel| {
                     rel.split_ascii_whitespace()
-                        .any(|token| token == "tag" || token == "category")
+                        // HTML matches `rel` values without regard to case.
+                        .any(|token| {
+                            token.eq_ignore_ascii_case("tag")
+                                || token.eq_ignore_ascii_case("category")
+                        })
                 }) =>
                 {
                     Some(Found::TagLink)
@@ -282,7 +286,7 @@ fn byline_element(doc: &Document) -> Option<String> {
             with_element(node, |_, attrs| {
                 let itemprop = attr(attrs, "itemprop");
                 itemprop == Some("author")
-                    || attr(attrs, "rel") == Some("author")
+                    || attr(attrs, "rel").is_some_and(|rel| rel.eq_ignore_ascii_case("author"))
                     || has_token(attr(attrs, "class"), "byline")
                     || has_token(attr(attrs, "class"), "author")
                     || (itemprop == Some("name")
@@ -402,6 +406,16 @@ mod tests {
         assert_eq!(m.categories, vec!["Science", "space", "rockets"]);
         assert_eq!(m.declared_language.as_deref(), Some("de-DE"));
         assert!(m.declares_article);
+    }
+
+    #[test]
+    fn rel_values_match_without_regard_to_case() {
+        let m = read_html(
+            r#"<html><body><p><a rel="Tag" href="/t/politics">Politics</a></p>
+            <p><a rel="AUTHOR" href="/a/ada">Ada Byron</a></p></body></html>"#,
+        );
+        assert_eq!(m.categories, vec!["Politics"]);
+        assert_eq!(m.byline.as_deref(), Some("Ada Byron"));
     }
 
     #[test]
