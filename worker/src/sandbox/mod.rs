@@ -15,6 +15,7 @@
 mod cache;
 mod convert;
 mod engine;
+mod exports;
 mod limiter;
 
 use std::path::PathBuf;
@@ -22,21 +23,20 @@ use std::time::Instant;
 
 use riptide_extractor::{ExtractError, ExtractedDoc, ExtractionMode, ExtractionStats, PageLinks};
 use tokio_util::sync::CancellationToken;
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::{Component, Instance, InstancePre, Linker};
 use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
 pub use cache::CacheOutcome;
+use exports::Exports;
 use limiter::MemoryLimiter;
 
-/// The host bindings of `wit/extractor.wit`; only `convert` touches their types.
+/// The host bindings of `wit/extractor.wit`; only `convert` and `exports` touch their types.
 mod bindings {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "extractor",
     });
 }
-
-use bindings::{Extractor, ExtractorPre};
 
 /// Limits and tuning of the sandbox; every field has a documented default in the README.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
@@ -221,7 +221,8 @@ impl std::error::Error for GuestCancelled {}
 /// A loaded, ready-to-run extractor component.
 pub struct Sandbox {
     engine: Engine,
-    pre: ExtractorPre<StoreState>,
+    pre: InstancePre<StoreState>,
+    exports: Exports,
     config: SandboxConfig,
     load: LoadReport,
     component_digest: String,
@@ -267,6 +268,7 @@ impl Sandbox {
         let (component, aot_cache) = cache::load(&engine, wasm, &config.cache_dir)
             .map_err(|e| SandboxError::Load(format!("{e:#}")))?;
         let pre = Self::pre_instantiate(&engine, &component)?;
+        let exports = Self::check_exports(&config, &engine, &pre)?;
         let load = LoadReport {
             aot_cache,
             component_load_ms: started.elapsed().as_secs_f64() * 1000.0,
@@ -275,6 +277,7 @@ impl Sandbox {
         Ok(Self {
             engine,
             pre,
+            exports,
             config,
             load,
             component_digest: blake3::hash(wasm).to_hex().to_string(),
@@ -284,16 +287,29 @@ impl Sandbox {
     fn pre_instantiate(
         engine: &Engine,
         component: &Component,
-    ) -> Result<ExtractorPre<StoreState>, SandboxError> {
+    ) -> Result<InstancePre<StoreState>, SandboxError> {
         // The component imports nothing, so the linker stays empty: a component that
         // wanted WASI or anything else fails here, before any page reaches it.
-        let linker = Linker::<StoreState>::new(engine);
-        let instance_pre = linker.instantiate_pre(component).map_err(|e| {
-            SandboxError::Load(format!(
-                "the component's imports cannot be satisfied: {e:#}"
-            ))
+        Linker::<StoreState>::new(engine)
+            .instantiate_pre(component)
+            .map_err(|e| {
+                SandboxError::Load(format!(
+                    "the component's imports cannot be satisfied: {e:#}"
+                ))
+            })
+    }
+
+    /// Type-checks the exports once, in one instance, so that pages need not.
+    fn check_exports(
+        config: &SandboxConfig,
+        engine: &Engine,
+        pre: &InstancePre<StoreState>,
+    ) -> Result<Exports, SandboxError> {
+        let mut store = new_store(config, engine, config.fuel_base, &CancellationToken::new())?;
+        let instance = pre.instantiate(&mut store).map_err(|e| {
+            SandboxError::Load(format!("the component cannot be instantiated: {e:#}"))
         })?;
-        ExtractorPre::new(instance_pre).map_err(|e| {
+        Exports::check(pre, &mut store, &instance).map_err(|e| {
             SandboxError::Load(format!(
                 "the component does not export the riptide:extractor world: {e:#}"
             ))
@@ -337,45 +353,46 @@ impl Sandbox {
     ) -> Result<Run<LinkedPageResult>, SandboxError> {
         let fuel = self.config.fuel_for(html.len());
         let wit_mode = convert::mode_to_wit(mode);
-        self.run(fuel, cancel, |extractor, store| {
+        self.run(fuel, cancel, |exports, store, instance| {
             if with_links {
-                extractor
-                    .call_extract_for_crawl(store, html, url, &wit_mode)
-                    .map(|result| {
-                        result
-                            .map(|(content, stats, links)| {
-                                (
-                                    convert::content_from_wit(content),
-                                    convert::stats_from_wit(stats),
-                                    Some(convert::links_from_wit(links)),
-                                )
-                            })
-                            .map_err(convert::error_from_wit)
+                let (result,) = exports
+                    .extract_for_crawl(store, instance)?
+                    .call(store, (html, url, &wit_mode))?;
+                Ok(result
+                    .map(|(content, stats, links)| {
+                        (
+                            convert::content_from_wit(content),
+                            convert::stats_from_wit(stats),
+                            Some(convert::links_from_wit(links)),
+                        )
                     })
+                    .map_err(convert::error_from_wit))
             } else {
-                extractor
-                    .call_extract_with_stats(store, html, url, &wit_mode)
-                    .map(|result| {
-                        result
-                            .map(|(content, stats)| {
-                                (
-                                    convert::content_from_wit(content),
-                                    convert::stats_from_wit(stats),
-                                    None,
-                                )
-                            })
-                            .map_err(convert::error_from_wit)
+                let (result,) = exports
+                    .extract_with_stats(store, instance)?
+                    .call(store, (html, url, &wit_mode))?;
+                Ok(result
+                    .map(|(content, stats)| {
+                        (
+                            convert::content_from_wit(content),
+                            convert::stats_from_wit(stats),
+                            None,
+                        )
                     })
+                    .map_err(convert::error_from_wit))
             }
         })
     }
 
-    /// Calls the component's `health-check` and `get-info` in a fresh instance.
+    /// Calls the component's `health-check` in a fresh instance.
     pub fn health_check(&self) -> Result<bool, SandboxError> {
         self.run(
             self.config.fuel_base,
             &CancellationToken::new(),
-            |extractor, store| extractor.call_health_check(store),
+            |exports, store, instance| {
+                let (healthy,) = exports.health_check(store, instance)?.call(store, ())?;
+                Ok(healthy)
+            },
         )
         .map(|run| run.result)
     }
@@ -385,7 +402,10 @@ impl Sandbox {
         self.run(
             self.config.fuel_base,
             &CancellationToken::new(),
-            |extractor, store| extractor.call_get_modes(store),
+            |exports, store, instance| {
+                let (modes,) = exports.get_modes(store, instance)?.call(store, ())?;
+                Ok(modes)
+            },
         )
         .map(|run| run.result)
     }
@@ -395,9 +415,12 @@ impl Sandbox {
         self.run(
             self.config.fuel_base,
             &CancellationToken::new(),
-            |extractor, store| extractor.call_get_info(store),
+            |exports, store, instance| {
+                let (info,) = exports.get_info(store, instance)?.call(store, ())?;
+                Ok((info.name, info.version, info.modes))
+            },
         )
-        .map(|run| (run.result.name, run.result.version, run.result.modes))
+        .map(|run| run.result)
     }
 
     /// Instantiates in a fresh store with the given fuel and the configured deadline, runs
@@ -406,46 +429,13 @@ impl Sandbox {
         &self,
         fuel: u64,
         cancel: &CancellationToken,
-        call: impl FnOnce(&Extractor, &mut Store<StoreState>) -> wasmtime::Result<R>,
+        call: impl FnOnce(&Exports, &mut Store<StoreState>, &Instance) -> wasmtime::Result<R>,
     ) -> Result<Run<R>, SandboxError> {
         let started = Instant::now();
-        let mut store = Store::new(
-            &self.engine,
-            StoreState {
-                limiter: MemoryLimiter::new(self.config.max_memory_bytes()),
-            },
-        );
-        store.limiter(|state| &mut state.limiter);
-        if self.config.meter_fuel {
-            store
-                .set_fuel(fuel)
-                .map_err(|e| SandboxError::Instantiate(format!("setting fuel: {e}")))?;
-        }
-        if self.config.epoch_deadline {
-            // The deadline is reached in steps, checking for cancellation at each one.
-            let total = self.deadline_ticks();
-            let step = (CANCEL_CHECK.as_millis() as u64 / self.config.epoch_tick_ms.max(1))
-                .clamp(1, total);
-            let mut remaining = total - step;
-            let cancel = cancel.clone();
-            store.set_epoch_deadline(step);
-            store.epoch_deadline_callback(move |_| {
-                if cancel.is_cancelled() {
-                    return Err(wasmtime::Error::new(GuestCancelled));
-                }
-                if remaining == 0 {
-                    return Ok(UpdateDeadline::Interrupt);
-                }
-                let next = step.min(remaining);
-                remaining -= next;
-                Ok(UpdateDeadline::Continue(next))
-            });
-        }
-
+        let mut store = new_store(&self.config, &self.engine, fuel, cancel)?;
         let outcome = match self.pre.instantiate(&mut store) {
-            Ok(extractor) => {
-                call(&extractor, &mut store).map_err(|e| self.classify(&store, fuel, e))
-            }
+            Ok(instance) => call(&self.exports, &mut store, &instance)
+                .map_err(|e| self.classify(&store, fuel, e)),
             Err(e) => Err(self.classify_instantiation(&store, e)),
         };
         let stats = RunStats {
@@ -454,13 +444,6 @@ impl Sandbox {
             peak_memory_bytes: store.data().limiter.peak_bytes(),
         };
         outcome.map(|result| Run { result, stats })
-    }
-
-    fn deadline_ticks(&self) -> u64 {
-        self.config
-            .timeout_ms
-            .div_ceil(self.config.epoch_tick_ms.max(1))
-            .max(1)
     }
 
     fn classify(
@@ -502,4 +485,48 @@ impl Sandbox {
         }
         SandboxError::Instantiate(format!("{error:#}"))
     }
+}
+
+/// A fresh store with its memory limiter, `fuel` and the configured deadline, reached in
+/// steps that check `cancel` at each one.
+fn new_store(
+    config: &SandboxConfig,
+    engine: &Engine,
+    fuel: u64,
+    cancel: &CancellationToken,
+) -> Result<Store<StoreState>, SandboxError> {
+    let mut store = Store::new(
+        engine,
+        StoreState {
+            limiter: MemoryLimiter::new(config.max_memory_bytes()),
+        },
+    );
+    store.limiter(|state| &mut state.limiter);
+    if config.meter_fuel {
+        store
+            .set_fuel(fuel)
+            .map_err(|e| SandboxError::Instantiate(format!("setting fuel: {e}")))?;
+    }
+    if config.epoch_deadline {
+        let total = config
+            .timeout_ms
+            .div_ceil(config.epoch_tick_ms.max(1))
+            .max(1);
+        let step = (CANCEL_CHECK.as_millis() as u64 / config.epoch_tick_ms.max(1)).clamp(1, total);
+        let mut remaining = total - step;
+        let cancel = cancel.clone();
+        store.set_epoch_deadline(step);
+        store.epoch_deadline_callback(move |_| {
+            if cancel.is_cancelled() {
+                return Err(wasmtime::Error::new(GuestCancelled));
+            }
+            if remaining == 0 {
+                return Ok(UpdateDeadline::Interrupt);
+            }
+            let next = step.min(remaining);
+            remaining -= next;
+            Ok(UpdateDeadline::Continue(next))
+        });
+    }
+    Ok(store)
 }
