@@ -39,13 +39,17 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$sysroot/lib/rustlib/$host_tr
 # 128-bit lanes: 2.4% fewer instructions over the dev pages, identical output.
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
 unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
+# The linear memory the component starts with, stack and static data included: room for a
+# typical page's heap, which the guest allocator (guest-extractor/src/heap.rs) uses before
+# it grows the memory. Given to the final link only, so std is not rebuilt for it.
+initial_memory_mib="${GUEST_INITIAL_MEMORY_MIB:-8}"
 
 log "building guest component with $(/usr/bin/rustc --version)"
 (
   cd "$root/guest-extractor"
   /usr/bin/cargo rustc -q --lib --crate-type cdylib --profile "$profile" --target wasm32-unknown-unknown \
     -Zbuild-std=std,panic_abort --target-dir "$guest_target_dir" \
-    --features component >&2
+    --features component -- -C "link-arg=--initial-memory=$((initial_memory_mib << 20))" >&2
 )
 
 built="$guest_target_dir/wasm32-unknown-unknown/$profile/riptide_extractor.wasm"

@@ -25,6 +25,8 @@ mod text;
 
 #[cfg(feature = "component")]
 mod component;
+#[cfg(all(feature = "component", target_family = "wasm"))]
+mod heap;
 
 use dom_query::Document;
 use dom_smoothie::Readability;
