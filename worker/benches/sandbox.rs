@@ -1,7 +1,7 @@
 //! Sandbox benchmarks, each comparison measured side by side in one run:
 //! per-job overhead (fresh store + instantiate + trivial call) with and without the pooling
 //! allocator; extraction of the median dev page natively and in wasm with each layer of
-//! limits, SIMD off and the size-optimized guest; component load with a warm AOT cache
+//! limits and the size-optimized guest; component load with a warm AOT cache
 //! versus compiling. Run with `cargo bench -p riptide-worker`.
 
 #[path = "../tests/common/mod.rs"]
@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use riptide_extractor::{ExtractionMode, Limits};
-use riptide_worker::sandbox::{Sandbox, SandboxConfig};
+use riptide_worker::sandbox::{Checks, Sandbox, SandboxConfig};
 
 fn sandbox(config: SandboxConfig) -> Sandbox {
     Sandbox::new(config).expect("sandbox")
@@ -49,7 +49,7 @@ fn per_job_overhead(c: &mut Criterion) {
     group.finish();
 }
 
-/// Native against wasm with each layer of limits, SIMD off, and the size-optimized guest
+/// Native against wasm with each layer of limits, and the size-optimized guest
 /// (when `GUEST_PROFILE=guest-size ops/build-guest.sh` has built it).
 fn extraction_wasm_vs_native(c: &mut Criterion) {
     let mut pages = corpus::all();
@@ -60,36 +60,28 @@ fn extraction_wasm_vs_native(c: &mut Criterion) {
         (
             "wasm_no_limits",
             sandbox(SandboxConfig {
-                meter_fuel: false,
-                epoch_deadline: false,
-                ..base.clone()
-            }),
-        ),
-        (
-            "wasm_epoch",
-            sandbox(SandboxConfig {
-                meter_fuel: false,
+                checks: Checks::Unlimited,
                 ..base.clone()
             }),
         ),
         (
             "wasm_fuel",
             sandbox(SandboxConfig {
-                epoch_deadline: false,
+                checks: Checks::FuelOnly,
                 ..base.clone()
             }),
         ),
-        ("wasm_fuel_epoch", sandbox(base.clone())),
+        ("wasm_fuel_deadline", sandbox(base.clone())),
     ];
     if let Some(baseline) = baseline(&base) {
-        sandboxes.push(("wasm_fuel_epoch_baseline", baseline));
+        sandboxes.push(("wasm_fuel_deadline_baseline", baseline));
     }
     let size_guest = base
         .component_path
         .with_file_name("riptide_extractor-guest-size.wasm");
     if size_guest.exists() {
         sandboxes.push((
-            "wasm_fuel_epoch_opt_s",
+            "wasm_fuel_deadline_opt_s",
             sandbox(SandboxConfig {
                 component_path: size_guest,
                 ..base.clone()

@@ -1,7 +1,8 @@
 //! Cancellation of running jobs, wherever they run: the dispatcher marks a job (or its
 //! crawl) cancelled in Redis, and every worker watches the jobs it is running. A job found
 //! cancelled has its token cancelled: its fetch is dropped and its guest stopped at the
-//! sandbox's next check ([`crate::sandbox::CANCEL_CHECK`]), so it ends within a second.
+//! sandbox's next check (every [`crate::sandbox::FUEL_PER_CHECK`] units of fuel, about a
+//! millisecond), so it ends within a second of the cancel.
 //!
 //! Watching is a poll of the worker's own running jobs (one pipelined read every
 //! [`WATCH_EVERY`], only while jobs run) rather than a pub/sub subscription: nothing is

@@ -106,7 +106,7 @@ fn failure(sandbox: &Sandbox) -> SandboxError {
 }
 
 #[test]
-fn a_guest_that_never_returns_is_stopped_by_the_epoch_deadline() {
+fn a_guest_that_never_returns_is_stopped_by_the_wall_clock_deadline() {
     let sandbox = sandbox(
         NEVER_RETURNS,
         SandboxConfig {

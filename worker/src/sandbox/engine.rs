@@ -1,12 +1,10 @@
-//! The Wasmtime engine configuration, and the epoch ticker that makes deadlines fire.
-
-use std::time::Duration;
+//! The Wasmtime engine configuration.
 
 use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
 };
 
-use super::SandboxConfig;
+use super::{Checks, SandboxConfig};
 
 /// Core instances, memories and tables one extractor instance may use. The component that
 /// `wasm-component-ld` emits has one main core module plus small shim modules.
@@ -18,15 +16,12 @@ const KEEP_RESIDENT_BYTES: usize = 8 << 20;
 /// Pool slots beyond `max_instances`, for health checks running beside a full pool.
 const SPARE_SLOTS: u32 = 2;
 
-/// Builds the engine: fuel, epoch interruption, copy-on-write memory images and, when the
-/// address space allows it, the pooling allocator. Returns whether pooling is in use.
+/// Builds the engine: fuel, copy-on-write memory images and, when the address space allows
+/// it, the pooling allocator. Returns whether pooling is in use.
 pub fn build(config: &SandboxConfig) -> wasmtime::Result<(Engine, bool)> {
     if config.pooling {
         match Engine::new(&wasmtime_config(config, true)) {
-            Ok(engine) => {
-                start_epoch_ticker(&engine, config);
-                return Ok((engine, true));
-            }
+            Ok(engine) => return Ok((engine, true)),
             // Like Spin: a machine that cannot reserve the pool's address space (a small
             // ulimit -v, 32-bit) still runs, with the on-demand allocator.
             Err(e) => {
@@ -34,9 +29,7 @@ pub fn build(config: &SandboxConfig) -> wasmtime::Result<(Engine, bool)> {
             }
         }
     }
-    let engine = Engine::new(&wasmtime_config(config, false))?;
-    start_epoch_ticker(&engine, config);
-    Ok((engine, false))
+    Ok((Engine::new(&wasmtime_config(config, false))?, false))
 }
 
 /// The `wasmtime::Config` for these settings. A precompiled artifact only loads into an
@@ -44,8 +37,7 @@ pub fn build(config: &SandboxConfig) -> wasmtime::Result<(Engine, bool)> {
 pub fn wasmtime_config(config: &SandboxConfig, pooling: bool) -> Config {
     let mut wasmtime = Config::new();
     wasmtime
-        .consume_fuel(config.meter_fuel)
-        .epoch_interruption(config.epoch_deadline)
+        .consume_fuel(config.checks != Checks::Unlimited)
         // The guest is built with `simd128`; relaxed SIMD, whose results may differ between
         // machines, is refused so the same page always extracts the same way.
         .wasm_simd(true)
@@ -81,27 +73,4 @@ pub fn wasmtime_config(config: &SandboxConfig, pooling: bool) -> Config {
         wasmtime.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     wasmtime
-}
-
-/// Advances the engine's epoch every `tick_ms`. The thread holds only a weak reference and
-/// ends when the engine is dropped: no leaked thread, no global.
-fn start_epoch_ticker(engine: &Engine, config: &SandboxConfig) {
-    if !config.epoch_deadline {
-        return;
-    }
-    let tick_ms = config.epoch_tick_ms;
-    let weak = engine.weak();
-    let tick = Duration::from_millis(tick_ms.max(1));
-    let spawned = std::thread::Builder::new()
-        .name("riptide-epoch".into())
-        .spawn(move || {
-            while let Some(engine) = weak.upgrade() {
-                engine.increment_epoch();
-                drop(engine);
-                std::thread::sleep(tick);
-            }
-        });
-    if let Err(e) = spawned {
-        tracing::error!(error = %e, "cannot start the epoch ticker: deadlines will not fire");
-    }
 }
