@@ -18,7 +18,8 @@ else
   out="$out_dir/riptide_extractor-$profile.wasm"
 fi
 guest_target_dir="$root/target/guest-build"
-debian_packages=(rustc-web cargo-web rust-web-src rust-web-llvm)
+# binaryen: wasm-opt, run on the linked core module (ops/wasm-ld-opt.sh).
+debian_packages=(rustc-web cargo-web rust-web-src rust-web-llvm binaryen)
 
 log() { printf 'build-guest: %s\n' "$*" >&2; }
 
@@ -49,7 +50,8 @@ log "building guest component with $(/usr/bin/rustc --version)"
   cd "$root/guest-extractor"
   /usr/bin/cargo rustc -q --lib --crate-type cdylib --profile "$profile" --target wasm32-unknown-unknown \
     -Zbuild-std=std,panic_abort --target-dir "$guest_target_dir" \
-    --features component -- -C "link-arg=--initial-memory=$((initial_memory_mib << 20))" >&2
+    --features component -- -C "link-arg=--initial-memory=$((initial_memory_mib << 20))" \
+    -C "link-arg=--wasm-ld-path=$root/ops/wasm-ld-opt.sh" >&2
 )
 
 built="$guest_target_dir/wasm32-unknown-unknown/$profile/riptide_extractor.wasm"

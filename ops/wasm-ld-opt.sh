@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The guest's wasm-ld: links the core module as wasm-ld does, then optimizes it in place with
+# binaryen's wasm-opt -O3 before wasm-component-ld makes it a component (build-guest.sh
+# passes this script as wasm-component-ld's --wasm-ld-path). LLVM has optimized each
+# function already; wasm-opt works on the linked module as a whole.
+set -euo pipefail
+if [ "${1:-}" = "-flavor" ]; then shift 2; fi
+output=""
+previous=""
+for arg in "$@"; do
+  case "$previous" in -o) output="$arg" ;; esac
+  case "$arg" in --output=*) output="${arg#--output=}" ;; esac
+  previous="$arg"
+done
+rust-lld -flavor wasm "$@"
+[ -n "$output" ] || { echo "wasm-ld-opt: no -o among the linker's arguments" >&2; exit 1; }
+# The features the guest is built with, and no others (relaxed SIMD stays out).
+wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+  --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types \
+  "$output" -o "$output"
