@@ -22,30 +22,37 @@ pub struct NestingStats {
     pub flattened: u32,
 }
 
-/// Elements with no content, never pushed on the stack.
-const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
-    "track", "wbr", "keygen", "frame", "basefont", "bgsound", "image",
-];
+/// How the scan treats an element, by its lowercased name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Nested and closed: counted in the depth.
+    Counted,
+    /// Void (no content, never pushed on the stack), an element whose end tag may be left
+    /// out, or the document skeleton: not counted.
+    Uncounted,
+    /// Raw text: markup inside it is not markup.
+    RawText,
+}
 
-/// Elements whose end tag may be left out, and the document skeleton.
-const OPTIONAL_END: &[&str] = &[
-    "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "thead", "tbody", "tfoot",
-    "colgroup", "caption", "rb", "rt", "rp", "rtc", "html", "head", "body",
-];
-
-/// Elements whose content is raw text: markup inside them is not markup.
-const RAW_TEXT: &[&str] = &[
-    "script",
-    "style",
-    "textarea",
-    "title",
-    "xmp",
-    "iframe",
-    "noembed",
-    "noframes",
-    "plaintext",
-];
+impl Kind {
+    /// One `match`, which the compiler turns into a length switch and a few compares, in
+    /// place of scanning three lists for every tag.
+    fn of(name: &str) -> Self {
+        match name {
+            // Void elements.
+            "area" | "base" | "br" | "col" | "embed" | "hr" | "img" | "input" | "link"
+            | "meta" | "param" | "source" | "track" | "wbr" | "keygen" | "frame"
+            | "basefont" | "bgsound" | "image"
+            // Optional end tags, and the skeleton.
+            | "p" | "li" | "dt" | "dd" | "option" | "optgroup" | "tr" | "td" | "th"
+            | "thead" | "tbody" | "tfoot" | "colgroup" | "caption" | "rb" | "rt" | "rp"
+            | "rtc" | "html" | "head" | "body" => Self::Uncounted,
+            "script" | "style" | "textarea" | "title" | "xmp" | "iframe" | "noembed"
+            | "noframes" | "plaintext" => Self::RawText,
+            _ => Self::Counted,
+        }
+    }
+}
 
 /// Returns the HTML with elements deeper than `max_depth` flattened, and what the scan saw.
 /// Borrows the input when nothing had to change.
@@ -86,8 +93,9 @@ pub fn flatten_deep_nesting(html: &str, max_depth: usize) -> (Cow<'_, str>, Nest
         let tag_end = tag_end(bytes, name_start + name_len);
         pos = tag_end;
 
+        let kind = Kind::of(name);
         if closing {
-            if is_counted(name) {
+            if kind != Kind::Uncounted {
                 if dropped_open > 0 {
                     dropped_open -= 1;
                     drop_range(html, &mut out, &mut copied, start, tag_end);
@@ -100,11 +108,11 @@ pub fn flatten_deep_nesting(html: &str, max_depth: usize) -> (Cow<'_, str>, Nest
 
         stats.elements = stats.elements.saturating_add(1);
         let self_closing = tag_end >= 2 && bytes[tag_end - 2] == b'/';
-        if RAW_TEXT.contains(&name) {
+        if kind == Kind::RawText {
             pos = raw_text_end(bytes, tag_end, name);
             continue;
         }
-        if !is_counted(name) || self_closing {
+        if kind == Kind::Uncounted || self_closing {
             continue;
         }
         if depth >= max_depth {
@@ -125,10 +133,6 @@ pub fn flatten_deep_nesting(html: &str, max_depth: usize) -> (Cow<'_, str>, Nest
             (Cow::Owned(s), stats)
         }
     }
-}
-
-fn is_counted(name: &str) -> bool {
-    !VOID.contains(&name) && !OPTIONAL_END.contains(&name)
 }
 
 fn clamp_u32(n: usize) -> u32 {
@@ -178,8 +182,8 @@ fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     memmem::find(bytes.get(from..)?, needle).map(|i| from + i)
 }
 
-/// A tag name lowercased on the stack: every name the lists above hold is short, so a
-/// longer one only needs to be told apart from them, not spelled out.
+/// A tag name lowercased on the stack: every name [`Kind::of`] knows is short, so a longer
+/// one only needs to be told apart from them, not spelled out.
 struct TagName {
     buf: [u8; TagName::MAX],
     len: usize,
