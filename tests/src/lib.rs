@@ -18,6 +18,7 @@ use riptide_dispatcher::jobs::{JobView, Jobs};
 use riptide_shared::job::Job;
 use riptide_shared::settings::{BrokerSettings, RedisSettings};
 use riptide_worker::config::WorkerConfig;
+use riptide_worker::sandbox::{Sandbox, SandboxConfig};
 use tokio_util::sync::CancellationToken;
 
 #[path = "../../guest-extractor/tests/corpus/mod.rs"]
@@ -65,12 +66,23 @@ pub fn worker_config(namespace: &str) -> WorkerConfig {
     config.fetch.timeout_ms = 5_000;
     config.wasm.component_path = component_path();
     config.wasm.max_instances = 2;
+    warm_aot_cache(&config.wasm);
     config.worker.listen = "127.0.0.1:0".into();
     config.worker.id = format!("{namespace}-worker");
     config.worker.drain_timeout_secs = 20;
     // Test sites serve several pages each; politeness is tested with its own delays.
     config.politeness.delay_ms = 10;
     config
+}
+
+/// Compiles the component into the shared AOT cache once per test process, before any
+/// worker starts. Workers started together would otherwise all miss the cache and compile
+/// at once (seconds of CPU each), and a test timing its crawl would measure that.
+fn warm_aot_cache(config: &SandboxConfig) {
+    static WARM: OnceLock<()> = OnceLock::new();
+    WARM.get_or_init(|| {
+        Sandbox::new(config.clone()).expect("the extractor component loads");
+    });
 }
 
 /// A worker running the real pipeline inside this process.
