@@ -312,21 +312,8 @@ impl Sandbox {
         pre: &InstancePre<StoreState>,
     ) -> Result<Exports, SandboxError> {
         let mut store = new_store(config, engine, config.fuel_base)?;
-        let instance = drive(
-            async {
-                pre.instantiate_async(&mut store)
-                    .await
-                    .map_err(Failure::Instantiate)
-            },
-            never,
-        )
-        .map_err(|failure| match failure {
-            Failure::Instantiate(e) | Failure::Call(e) => {
-                SandboxError::Load(format!("the component cannot be instantiated: {e:#}"))
-            }
-            Failure::Deadline | Failure::Cancelled => {
-                SandboxError::Load("the component did not finish instantiating".into())
-            }
+        let instance = pre.instantiate(&mut store).map_err(|e| {
+            SandboxError::Load(format!("the component cannot be instantiated: {e:#}"))
         })?;
         Exports::check(pre, &mut store, &instance).map_err(|e| {
             SandboxError::Load(format!(
@@ -463,13 +450,23 @@ impl Sandbox {
     ) -> Result<Run<R>, SandboxError> {
         let started = Instant::now();
         let mut store = new_store(&self.config, &self.engine, fuel)?;
+        // Instantiation runs no guest code (the component has no start function), so it
+        // needs no fiber; the call that follows runs on one, yielding for the checks.
+        let instance = match self.pre.instantiate(&mut store) {
+            Ok(instance) => instance,
+            Err(e) => return Err(self.classify_instantiation(&store, e)),
+        };
+        if self.config.checks == Checks::FuelAndDeadline {
+            store
+                .fuel_async_yield_interval(Some(FUEL_PER_CHECK))
+                .map_err(|e| {
+                    SandboxError::Instantiate(format!("setting the yield interval: {e}"))
+                })?;
+        }
         let guest = async {
-            match self.pre.instantiate_async(&mut store).await {
-                Ok(instance) => call(&self.exports, &mut store, &instance)
-                    .await
-                    .map_err(Failure::Call),
-                Err(e) => Err(Failure::Instantiate(e)),
-            }
+            call(&self.exports, &mut store, &instance)
+                .await
+                .map_err(Failure::Call)
         };
         let outcome = match self.config.checks {
             Checks::FuelAndDeadline => {
@@ -488,7 +485,6 @@ impl Sandbox {
         };
         let outcome = outcome.map_err(|failure| match failure {
             Failure::Call(e) => self.classify(&store, fuel, e),
-            Failure::Instantiate(e) => self.classify_instantiation(&store, e),
             Failure::Deadline => SandboxError::DeadlineExceeded {
                 timeout_ms: self.config.timeout_ms,
             },
@@ -541,8 +537,6 @@ impl Sandbox {
 enum Failure {
     /// The call trapped or failed.
     Call(wasmtime::Error),
-    /// The instance could not be created.
-    Instantiate(wasmtime::Error),
     /// The wall-clock deadline passed at a check.
     Deadline,
     /// The job was cancelled, seen at a check.
@@ -563,14 +557,10 @@ fn new_store(
         },
     );
     store.limiter(|state| &mut state.limiter);
-    let setup = |e: wasmtime::Error| SandboxError::Instantiate(format!("setting fuel: {e}"));
     if config.checks != Checks::Unlimited {
-        store.set_fuel(fuel).map_err(setup)?;
-    }
-    if config.checks == Checks::FuelAndDeadline {
         store
-            .fuel_async_yield_interval(Some(FUEL_PER_CHECK))
-            .map_err(setup)?;
+            .set_fuel(fuel)
+            .map_err(|e| SandboxError::Instantiate(format!("setting fuel: {e}")))?;
     }
     Ok(store)
 }
