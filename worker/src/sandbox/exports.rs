@@ -23,113 +23,69 @@ pub type ExtractForCrawl<'a> = TypedFunc<
     (Result<(wit::ExtractedContent, wit::ExtractionStats, wit::PageLinks), wit::ExtractionError>,),
 >;
 /// `health-check: func() -> bool`.
-pub type HealthCheck = TypedFunc<(), (bool,)>;
+pub type HealthCheck<'a> = TypedFunc<(), (bool,)>;
 /// `get-info: func() -> extractor-info`.
-pub type GetInfo = TypedFunc<(), (wit::ExtractorInfo,)>;
+pub type GetInfo<'a> = TypedFunc<(), (wit::ExtractorInfo,)>;
 /// `get-modes: func() -> list<string>`.
-pub type GetModes = TypedFunc<(), (Vec<String>,)>;
+pub type GetModes<'a> = TypedFunc<(), (Vec<String>,)>;
 
-/// The indices of the exports the worker calls, each checked against its signature above.
-#[derive(Debug, Clone, Copy)]
-pub struct Exports {
-    extract_with_stats: ComponentExportIndex,
-    extract_for_crawl: ComponentExportIndex,
-    health_check: ComponentExportIndex,
-    get_info: ComponentExportIndex,
-    get_modes: ComponentExportIndex,
+/// The exports the worker calls, each given once with its WIT name and signature: the
+/// struct of their indices, the check at load and the per-page getters all come from it.
+macro_rules! exports {
+    ($($field:ident: $name:literal => $signature:ident),* $(,)?) => {
+        /// The indices of the exports the worker calls, each checked against its signature.
+        #[derive(Debug, Clone, Copy)]
+        pub struct Exports {
+            $($field: ComponentExportIndex,)*
+        }
+
+        impl Exports {
+            /// Finds the exports in the component of `pre` and type-checks each in
+            /// `instance`, an instance of that component.
+            pub fn check(
+                pre: &InstancePre<StoreState>,
+                store: &mut Store<StoreState>,
+                instance: &Instance,
+            ) -> wasmtime::Result<Self> {
+                let index = |name: &str| {
+                    pre.component().get_export_index(None, name).ok_or_else(|| {
+                        wasmtime::format_err!("the component has no export `{name}`")
+                    })
+                };
+                let exports = Self {
+                    $($field: index($name)?,)*
+                };
+                $(let _: $signature<'_> = instance.get_typed_func(&mut *store, exports.$field)?;)*
+                Ok(exports)
+            }
+
+            $(
+                pub fn $field<'a>(
+                    &self,
+                    store: &mut Store<StoreState>,
+                    instance: &Instance,
+                ) -> wasmtime::Result<$signature<'a>> {
+                    // SAFETY: `check` type-checked this export against this signature.
+                    unsafe { unchecked(store, instance, self.$field) }
+                }
+            )*
+        }
+    };
 }
 
-impl Exports {
-    /// Finds the exports in the component of `pre` and type-checks each in `instance`, an
-    /// instance of that component.
-    pub fn check(
-        pre: &InstancePre<StoreState>,
-        store: &mut Store<StoreState>,
-        instance: &Instance,
-    ) -> wasmtime::Result<Self> {
-        let index = |name: &str| {
-            pre.component()
-                .get_export_index(None, name)
-                .ok_or_else(|| wasmtime::format_err!("the component has no export `{name}`"))
-        };
-        let exports = Self {
-            extract_with_stats: index("extract-with-stats")?,
-            extract_for_crawl: index("extract-for-crawl")?,
-            health_check: index("health-check")?,
-            get_info: index("get-info")?,
-            get_modes: index("get-modes")?,
-        };
-        let _: ExtractWithStats<'_> = checked(store, instance, exports.extract_with_stats)?;
-        let _: ExtractForCrawl<'_> = checked(store, instance, exports.extract_for_crawl)?;
-        let _: HealthCheck = checked(store, instance, exports.health_check)?;
-        let _: GetInfo = checked(store, instance, exports.get_info)?;
-        let _: GetModes = checked(store, instance, exports.get_modes)?;
-        Ok(exports)
-    }
-
-    pub fn extract_with_stats<'a>(
-        &self,
-        store: &mut Store<StoreState>,
-        instance: &Instance,
-    ) -> wasmtime::Result<ExtractWithStats<'a>> {
-        // SAFETY: `check` type-checked this export against `ExtractWithStats`.
-        unsafe { unchecked(store, instance, self.extract_with_stats) }
-    }
-
-    pub fn extract_for_crawl<'a>(
-        &self,
-        store: &mut Store<StoreState>,
-        instance: &Instance,
-    ) -> wasmtime::Result<ExtractForCrawl<'a>> {
-        // SAFETY: `check` type-checked this export against `ExtractForCrawl`.
-        unsafe { unchecked(store, instance, self.extract_for_crawl) }
-    }
-
-    pub fn health_check(
-        &self,
-        store: &mut Store<StoreState>,
-        instance: &Instance,
-    ) -> wasmtime::Result<HealthCheck> {
-        // SAFETY: `check` type-checked this export against `HealthCheck`.
-        unsafe { unchecked(store, instance, self.health_check) }
-    }
-
-    pub fn get_info(
-        &self,
-        store: &mut Store<StoreState>,
-        instance: &Instance,
-    ) -> wasmtime::Result<GetInfo> {
-        // SAFETY: `check` type-checked this export against `GetInfo`.
-        unsafe { unchecked(store, instance, self.get_info) }
-    }
-
-    pub fn get_modes(
-        &self,
-        store: &mut Store<StoreState>,
-        instance: &Instance,
-    ) -> wasmtime::Result<GetModes> {
-        // SAFETY: `check` type-checked this export against `GetModes`.
-        unsafe { unchecked(store, instance, self.get_modes) }
-    }
-}
-
-fn checked<P, R>(
-    store: &mut Store<StoreState>,
-    instance: &Instance,
-    index: ComponentExportIndex,
-) -> wasmtime::Result<TypedFunc<P, R>>
-where
-    P: wasmtime::component::ComponentNamedList + wasmtime::component::Lower,
-    R: wasmtime::component::ComponentNamedList + wasmtime::component::Lift,
-{
-    instance.get_typed_func(store, index)
+exports! {
+    extract_with_stats: "extract-with-stats" => ExtractWithStats,
+    extract_for_crawl: "extract-for-crawl" => ExtractForCrawl,
+    health_check: "health-check" => HealthCheck,
+    get_info: "get-info" => GetInfo,
+    get_modes: "get-modes" => GetModes,
 }
 
 /// The export at `index` of `instance` as a `TypedFunc<P, R>`, without a type check.
 ///
 /// # Safety
-/// `index` must have passed [`checked`] with the same `P` and `R` on an instance of the
-/// same component.
+/// `index` must have passed `Instance::get_typed_func` with the same `P` and `R` on an
+/// instance of the same component (as `Exports::check` does).
 unsafe fn unchecked<P, R>(
     store: &mut Store<StoreState>,
     instance: &Instance,

@@ -33,7 +33,9 @@ use std::time::{Duration, Instant};
 
 use riptide_extractor::{ExtractError, ExtractedDoc, ExtractionMode, ExtractionStats, PageLinks};
 use tokio_util::sync::CancellationToken;
-use wasmtime::component::{Component, Instance, InstancePre, Linker};
+use wasmtime::component::{
+    Component, ComponentNamedList, Instance, InstancePre, Lift, Linker, TypedFunc,
+};
 use wasmtime::{Engine, Store, Trap};
 
 pub use cache::CacheOutcome;
@@ -394,47 +396,41 @@ impl Sandbox {
 
     /// Calls the component's `health-check` in a fresh instance.
     pub fn health_check(&self) -> Result<bool, SandboxError> {
-        self.run(
-            self.config.fuel_base,
-            &CancellationToken::new(),
-            async |exports, store, instance| {
-                let (healthy,) = exports
-                    .health_check(store, instance)?
-                    .call_async(&mut *store, ())
-                    .await?;
-                Ok(healthy)
-            },
-        )
-        .map(|run| run.result)
+        self.call_without_arguments(Exports::health_check)
     }
 
     /// The component's mode names: the cheapest export, used to measure per-call overhead.
     pub fn modes(&self) -> Result<Vec<String>, SandboxError> {
-        self.run(
-            self.config.fuel_base,
-            &CancellationToken::new(),
-            async |exports, store, instance| {
-                let (modes,) = exports
-                    .get_modes(store, instance)?
-                    .call_async(&mut *store, ())
-                    .await?;
-                Ok(modes)
-            },
-        )
-        .map(|run| run.result)
+        self.call_without_arguments(Exports::get_modes)
     }
 
     /// The component's self-description.
     pub fn info(&self) -> Result<(String, String, Vec<String>), SandboxError> {
+        self.call_without_arguments(Exports::get_info)
+            .map(|info| (info.name, info.version, info.modes))
+    }
+
+    /// Calls an export that takes no arguments, in a fresh instance with the base fuel.
+    fn call_without_arguments<R>(
+        &self,
+        export: impl FnOnce(
+            &Exports,
+            &mut Store<StoreState>,
+            &Instance,
+        ) -> wasmtime::Result<TypedFunc<(), (R,)>>,
+    ) -> Result<R, SandboxError>
+    where
+        R: Send + 'static,
+        (R,): ComponentNamedList + Lift,
+    {
         self.run(
             self.config.fuel_base,
             &CancellationToken::new(),
             async |exports, store, instance| {
-                let (info,) = exports
-                    .get_info(store, instance)?
+                let (result,) = export(exports, store, instance)?
                     .call_async(&mut *store, ())
                     .await?;
-                Ok((info.name, info.version, info.modes))
+                Ok(result)
             },
         )
         .map(|run| run.result)
