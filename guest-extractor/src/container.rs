@@ -254,37 +254,38 @@ struct NameIndex {
 
 static NAME_INDEX: LazyLock<NameIndex> = LazyLock::new(|| {
     let mut fragments = Vec::new();
-    let mut index = NameIndex {
-        fragments: AhoCorasick::new(std::iter::empty::<&str>()).expect("an empty automaton"),
-        fragment_tiers: Vec::new(),
-        tags: Vec::new(),
-        properties: Vec::new(),
-        exact: Vec::new(),
-        prefixes: Vec::new(),
-    };
+    let mut fragment_tiers = Vec::new();
+    let (mut tags, mut properties, mut exact, mut prefixes) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (tier, names) in (0u32..).zip(CONTENT_NAMES) {
         for name in *names {
             if let Some(tag) = name.strip_prefix('<').and_then(|n| n.strip_suffix('>')) {
-                index.tags.push((tier, tag));
+                tags.push((tier, tag));
             } else if let Some(property) = name.strip_prefix('@') {
-                index.properties.push((tier, property));
-            } else if let Some(exact) = name.strip_prefix('=') {
-                index.exact.push((tier, exact));
+                properties.push((tier, property));
+            } else if let Some(whole) = name.strip_prefix('=') {
+                exact.push((tier, whole));
             } else if let Some(prefix) = name.strip_prefix('^') {
-                index.prefixes.push((tier, prefix));
+                prefixes.push((tier, prefix));
             } else {
                 fragments.push(*name);
-                index.fragment_tiers.push(tier);
+                fragment_tiers.push(tier);
             }
         }
     }
-    // The cheapest automaton to build: the guest builds it again for every page (a fresh
-    // instance each), and element names are short.
-    index.fragments = AhoCorasick::builder()
-        .kind(Some(AhoCorasickKind::NoncontiguousNFA))
-        .build(fragments)
-        .expect("content names build an automaton");
-    index
+    NameIndex {
+        // The cheapest automaton to build: the guest builds it again for every page (a
+        // fresh instance each), and element names are short.
+        fragments: AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+            .build(fragments)
+            .expect("content names build an automaton"),
+        fragment_tiers,
+        tags,
+        properties,
+        exact,
+        prefixes,
+    }
 });
 
 impl<'a> Names<'a> {

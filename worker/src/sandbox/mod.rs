@@ -459,19 +459,15 @@ impl Sandbox {
                     SandboxError::Instantiate(format!("setting the yield interval: {e}"))
                 })?;
         }
-        let guest = async {
-            call(&self.exports, &mut store, &instance)
-                .await
-                .map_err(Failure::Call)
-        };
+        let guest = call(&self.exports, &mut store, &instance);
         let outcome = match self.config.checks {
             Checks::FuelAndDeadline => {
                 let deadline = started + Duration::from_millis(self.config.timeout_ms);
                 drive(guest, || {
                     if cancel.is_cancelled() {
-                        Some(Failure::Cancelled)
+                        Some(Stop::Cancelled)
                     } else if Instant::now() >= deadline {
-                        Some(Failure::Deadline)
+                        Some(Stop::Deadline)
                     } else {
                         None
                     }
@@ -479,13 +475,13 @@ impl Sandbox {
             }
             Checks::Unlimited | Checks::FuelOnly => drive(guest, never),
         };
-        let outcome = outcome.map_err(|failure| match failure {
-            Failure::Call(e) => self.classify(&store, fuel, e),
-            Failure::Deadline => SandboxError::DeadlineExceeded {
+        let outcome = match outcome {
+            Ok(called) => called.map_err(|e| self.classify(&store, fuel, e)),
+            Err(Stop::Deadline) => Err(SandboxError::DeadlineExceeded {
                 timeout_ms: self.config.timeout_ms,
-            },
-            Failure::Cancelled => SandboxError::Cancelled,
-        });
+            }),
+            Err(Stop::Cancelled) => Err(SandboxError::Cancelled),
+        };
         let stats = RunStats {
             processing_time_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
             fuel_consumed: store.get_fuel().map_or(0, |left| fuel.saturating_sub(left)),
@@ -529,18 +525,15 @@ impl Sandbox {
     }
 }
 
-/// How a guest's run ended without its call's value.
-enum Failure {
-    /// The call trapped or failed.
-    Call(wasmtime::Error),
-    /// The wall-clock deadline passed at a check.
+/// Why the host stopped a guest at one of its yields.
+enum Stop {
+    /// The wall-clock deadline passed.
     Deadline,
-    /// The job was cancelled, seen at a check.
+    /// The job was cancelled.
     Cancelled,
 }
 
-/// A fresh store with its memory limiter and `fuel`; with the deadline checked, the guest
-/// yields every [`FUEL_PER_CHECK`].
+/// A fresh store with its memory limiter and `fuel`.
 fn new_store(
     config: &SandboxConfig,
     engine: &Engine,
@@ -564,24 +557,21 @@ fn new_store(
 /// Runs the guest's future on this thread to its end, asking `stop` each time the guest
 /// yields whether to stop it. Stopping drops the future, which stops the guest: Wasmtime
 /// unwinds its fiber, and the store is discarded after it.
-fn drive<R>(
-    guest: impl Future<Output = Result<R, Failure>>,
-    mut stop: impl FnMut() -> Option<Failure>,
-) -> Result<R, Failure> {
+fn drive<F: Future>(guest: F, mut stop: impl FnMut() -> Option<Stop>) -> Result<F::Output, Stop> {
     let mut guest = pin!(guest);
     // The guest's yields wake nothing: nothing but this loop waits on it.
     let mut context = Context::from_waker(Waker::noop());
     loop {
-        if let Poll::Ready(outcome) = guest.as_mut().poll(&mut context) {
-            return outcome;
+        if let Poll::Ready(output) = guest.as_mut().poll(&mut context) {
+            return Ok(output);
         }
-        if let Some(failure) = stop() {
-            return Err(failure);
+        if let Some(reason) = stop() {
+            return Err(reason);
         }
     }
 }
 
 /// Never stops the guest (it does not yield without the deadline checked).
-fn never() -> Option<Failure> {
+fn never() -> Option<Stop> {
     None
 }
