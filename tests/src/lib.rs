@@ -170,13 +170,18 @@ impl Dispatcher {
     pub async fn wait_finished(&self, id: &str, timeout: Duration) -> JobView {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let view = self.jobs.view(id).await.expect("Redis").expect("job known");
-            if matches!(view.status.as_deref(), Some("done") | Some("dead"))
-                || tokio::time::Instant::now() > deadline
-            {
-                return view;
+            // A job published straight to the queue is known once a worker has taken it.
+            let view = self.jobs.view(id).await.expect("Redis");
+            let past = tokio::time::Instant::now() > deadline;
+            match view {
+                Some(view)
+                    if past || matches!(view.status.as_deref(), Some("done") | Some("dead")) =>
+                {
+                    return view
+                }
+                None if past => panic!("{id} is still unknown after {timeout:?}"),
+                _ => tokio::time::sleep(Duration::from_millis(100)).await,
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 }
