@@ -1,6 +1,8 @@
 //! Broker and Redis outages in the middle of a run: the dispatcher and the worker recover by
 //! themselves and every confirmed job ends `done`. These tests stop shared services, so they
-//! run one at a time.
+//! run one at a time, each bounded in time, and a service they stopped is started again
+//! however the test ends: a failed assertion must fail this test only, not freeze Redis or
+//! leave RabbitMQ stopped under every test that runs after it.
 
 use std::process::Command;
 use std::sync::Arc;
@@ -13,6 +15,9 @@ use tokio::sync::Mutex;
 
 /// One outage at a time.
 static SERIAL: Mutex<()> = Mutex::const_new(());
+
+/// The longest a test may take; its outage ends with it.
+const TEST_BOUND: Duration = Duration::from_secs(300);
 
 fn job(ns: &str, n: usize) -> Job {
     let html = format!("<html><head><title>Job {n}</title></head><body><article><p>Outage test page {n} with a few words of text to extract.</p></article></body></html>");
@@ -30,6 +35,48 @@ fn run(command: &str, args: &[&str]) {
         .status()
         .unwrap_or_else(|e| panic!("{command}: {e}"));
     assert!(status.success(), "{command} {args:?} failed");
+}
+
+/// A shared service stopped by a test. [`Outage::end`] restarts it; dropping it unended (a
+/// panic, the time bound) restarts it too.
+struct Outage {
+    restart: Vec<String>,
+    ended: bool,
+}
+
+impl Outage {
+    fn begin(stop: &[&str], restart: &[&str]) -> Self {
+        let outage = Self {
+            restart: restart.iter().map(|s| s.to_string()).collect(),
+            ended: false,
+        };
+        run(stop[0], &stop[1..]);
+        outage
+    }
+
+    fn end(mut self) {
+        self.ended = true;
+        let restart: Vec<&str> = self.restart.iter().map(String::as_str).collect();
+        run(restart[0], &restart[1..]);
+    }
+}
+
+impl Drop for Outage {
+    fn drop(&mut self) {
+        if !self.ended {
+            eprintln!("the test ended mid-outage; running {:?}", self.restart);
+            let _ = Command::new(&self.restart[0])
+                .args(&self.restart[1..])
+                .status();
+        }
+    }
+}
+
+/// Runs a test's body within [`TEST_BOUND`].
+async fn bounded(body: impl std::future::Future<Output = ()>) {
+    tokio::time::timeout(TEST_BOUND, body)
+        .await
+        .unwrap_or_else(|_| panic!("the test did not finish within {TEST_BOUND:?}"));
 }
 
 /// Submits `count` jobs, one every `every`, returning the ids the broker confirmed.
@@ -54,6 +101,10 @@ async fn submit_slowly(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rabbitmq_restarted_during_a_run() {
     let _serial = SERIAL.lock().await;
+    bounded(rabbitmq_restarted()).await;
+}
+
+async fn rabbitmq_restarted() {
     let ns = namespace("broker-restart");
     let worker = InProcessWorker::start(worker_config(&ns));
     let dispatcher = Arc::new(Dispatcher::connect(&ns).await);
@@ -66,9 +117,12 @@ async fn rabbitmq_restarted_during_a_run() {
         Duration::from_millis(20),
     ));
     tokio::time::sleep(Duration::from_secs(2)).await;
-    run("rabbitmqctl", &["-q", "stop_app"]);
+    let outage = Outage::begin(
+        &["rabbitmqctl", "-q", "stop_app"],
+        &["rabbitmqctl", "-q", "start_app"],
+    );
     tokio::time::sleep(Duration::from_secs(3)).await;
-    run("rabbitmqctl", &["-q", "start_app"]);
+    outage.end();
     let ids = producer.await.unwrap();
     assert_eq!(
         ids.len(),
@@ -84,6 +138,10 @@ async fn rabbitmq_restarted_during_a_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_stopped_for_20_seconds_during_a_run() {
     let _serial = SERIAL.lock().await;
+    bounded(redis_stopped()).await;
+}
+
+async fn redis_stopped() {
     let ns = namespace("redis-stop");
     let dispatcher = Arc::new(Dispatcher::connect(&ns).await);
     let cursor = dispatcher.jobs.completions_cursor().await.unwrap();
@@ -114,11 +172,11 @@ async fn redis_stopped_for_20_seconds_during_a_run() {
     }
 
     // Redis stops answering (the process is stopped, its data kept) for 20 s.
-    run("kill", &["-STOP", &pid]);
+    let outage = Outage::begin(&["kill", "-STOP", &pid], &["kill", "-CONT", &pid]);
     let depth_at_start = dispatcher.broker.queue_depths().await.unwrap()[0].1;
     tokio::time::sleep(Duration::from_secs(20)).await;
     let depth_at_end = dispatcher.broker.queue_depths().await.unwrap()[0].1;
-    run("kill", &["-CONT", &pid]);
+    outage.end();
     // Nothing is acked without its result stored: the worker holds at most its prefetch
     // of deliveries, waiting for Redis, and takes no more.
     let prefetch = worker_config(&ns).wasm.max_instances;
