@@ -38,6 +38,20 @@ pub fn namespace(test: &str) -> String {
     format!("e2e-{run}-{test}")
 }
 
+/// Deletes a namespace's queues, so test runs leave nothing behind on the broker (every
+/// quorum queue left over is a Raft group the broker keeps running and recovers at start).
+pub async fn delete_queues(namespace: &str) {
+    let broker = Broker::new(&BrokerSettings {
+        namespace: namespace.to_string(),
+        ..BrokerSettings::default()
+    });
+    broker
+        .delete_queues()
+        .await
+        .expect("deleting the test queues");
+    broker.close().await;
+}
+
 fn require_services() {
     static CHECKED: OnceLock<()> = OnceLock::new();
     CHECKED.get_or_init(|| {
@@ -132,7 +146,7 @@ impl Dispatcher {
         self.jobs.submit(&self.broker, job).await.expect("submit")
     }
 
-    /// Deletes the namespace's queues, so test runs leave nothing behind on the broker.
+    /// Deletes the namespace's queues (see [`delete_queues`]).
     pub async fn delete_queues(&self) {
         self.broker
             .delete_queues()

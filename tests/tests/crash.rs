@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use riptide_dispatcher::crawls::{CrawlRequest, Crawls};
-use riptide_e2e::{namespace, worker_config, Answer, Dispatcher, TestSite};
+use riptide_e2e::{delete_queues, namespace, worker_config, Answer, Dispatcher, TestSite};
 use riptide_extractor::ExtractionMode;
 use riptide_shared::frontier::CrawlStatus;
 use riptide_shared::job::{Job, JobKind};
@@ -230,4 +230,5 @@ async fn a_worker_killed_mid_crawl_leaves_every_page_done_once() {
     let unique: BTreeSet<&String> = results.iter().collect();
     assert_eq!(results.len() as u64, all, "each page in the results once");
     assert_eq!(unique.len(), results.len(), "no page in the results twice");
+    delete_queues(&ns).await;
 }

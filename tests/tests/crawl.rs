@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use riptide_dispatcher::crawls::{CrawlRequest, Crawls};
-use riptide_e2e::{namespace, worker_config, Answer, InProcessWorker, TestSite};
+use riptide_e2e::{delete_queues, namespace, worker_config, Answer, InProcessWorker, TestSite};
 use riptide_shared::crawl::Scope;
 use riptide_shared::frontier::CrawlStatus;
 use riptide_shared::settings::RedisSettings;
@@ -170,6 +170,7 @@ async fn a_crawl_fetches_exactly_its_pages_and_accounts_for_every_link() {
 
     a.stop().await;
     b.stop().await;
+    delete_queues(&ns).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -267,6 +268,7 @@ async fn sitemaps_from_robots_txt_add_the_pages_they_list() {
     assert_eq!(fetched(&without), plain_expected, "{plain_status:?}");
     assert_eq!(count(&plain_status, "done"), 2, "{plain_status:?}");
     worker.stop().await;
+    delete_queues(&ns).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -356,6 +358,7 @@ async fn a_slow_host_paces_itself_while_fast_hosts_finish_and_status_says_why() 
     );
     a.stop().await;
     b.stop().await;
+    delete_queues(&ns).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -433,6 +436,7 @@ async fn crawls_through_the_http_api() {
         .unwrap();
     assert_eq!(cancel.status(), 409, "a completed crawl is not cancelled");
     worker.stop().await;
+    delete_queues(&ns).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -506,6 +510,7 @@ async fn cancel_stops_a_crawl_within_two_seconds() {
         .sum();
     assert_eq!(total, status.discovered, "{status:?}");
     worker.stop().await;
+    delete_queues(&ns).await;
 }
 
 #[tokio::test]
