@@ -10,10 +10,10 @@ use lapin::options::{
 };
 use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
 use lapin::types::{AMQPValue, FieldTable};
-use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
+use lapin::{BasicProperties, Channel, Connection};
 use riptide_shared::job::Job;
 use riptide_shared::outcome::DeadReason;
-use riptide_shared::publish::{republished, Publisher};
+use riptide_shared::publish::{self, republished, ConnectError, Publisher};
 use riptide_shared::settings::BrokerSettings;
 use riptide_shared::topology::{header, Topology};
 use serde::Serialize;
@@ -63,16 +63,14 @@ impl Broker {
     }
 
     /// The current publisher, connecting (and declaring the topology) when there is none.
-    async fn publisher(&self) -> lapin::Result<Publisher> {
+    async fn publisher(&self) -> Result<Publisher, ConnectError> {
         let mut session = self.session.lock().await;
         if let Some(s) = session.as_ref() {
             if s.connection.status().connected() && s.publisher.is_connected() {
                 return Ok(s.publisher.clone());
             }
         }
-        let connection = Connection::connect(&self.url, ConnectionProperties::default()).await?;
-        let publisher = Publisher::open(&connection).await?;
-        self.topology.declare(publisher.channel()).await?;
+        let (connection, publisher) = publish::connect(&self.url, &self.topology).await?;
         *session = Some(Session {
             connection,
             publisher: publisher.clone(),
@@ -81,17 +79,14 @@ impl Broker {
     }
 
     /// The current publisher's channel, for declarations and queue operations.
-    async fn channel(&self) -> lapin::Result<Channel> {
+    async fn channel(&self) -> Result<Channel, ConnectError> {
         Ok(self.publisher().await?.channel().clone())
     }
 
     /// A connection of its own with the topology declared, for work that holds messages
     /// unacked (browsing, replaying): closing it returns whatever is left to the queue.
-    async fn dedicated(&self) -> lapin::Result<(Connection, Publisher)> {
-        let connection = Connection::connect(&self.url, ConnectionProperties::default()).await?;
-        let publisher = Publisher::open(&connection).await?;
-        self.topology.declare(publisher.channel()).await?;
-        Ok((connection, publisher))
+    async fn dedicated(&self) -> Result<(Connection, Publisher), ConnectError> {
+        publish::connect(&self.url, &self.topology).await
     }
 
     /// Closes the connection cleanly (the broker logs no error, unconfirmed work is not lost).
@@ -233,7 +228,7 @@ impl Broker {
     /// every message moved with a confirmed publish before it is acked. Returns the queues
     /// migrated. Run it with the workers stopped (they reconnect once it is done).
     pub async fn migrate_queues(&self) -> anyhow::Result<Vec<String>> {
-        let connection = Connection::connect(&self.url, ConnectionProperties::default()).await?;
+        let connection = publish::open_connection(&self.url).await?;
         let mut migrated = Vec::new();
         for queue in self.topology.all() {
             let holding = format!("{queue}.migrating");

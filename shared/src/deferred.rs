@@ -11,14 +11,14 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
-use lapin::{BasicProperties, Connection, ConnectionProperties};
+use lapin::BasicProperties;
 use redis::aio::ConnectionManager;
 use redis::Script;
 use tokio_util::sync::CancellationToken;
 
 use crate::job::millis;
 use crate::keys;
-use crate::publish::Publisher;
+use crate::publish::{self, Publisher};
 use crate::settings::BrokerSettings;
 use crate::state::script_on_redis_clock;
 
@@ -78,15 +78,9 @@ impl Promoter {
             .with_min_delay(Duration::from_millis(200))
             .with_max_delay(Duration::from_secs(10))
             .without_max_times();
+        let topology = self.broker.topology();
         loop {
-            let connect = (|| async {
-                let connection =
-                    Connection::connect(&self.broker.url, ConnectionProperties::default()).await?;
-                let publisher = Publisher::open(&connection).await?;
-                self.broker.topology().declare(publisher.channel()).await?;
-                Ok::<_, lapin::Error>((connection, publisher))
-            })
-            .retry(backoff);
+            let connect = (|| publish::connect(&self.broker.url, &topology)).retry(backoff);
             let (connection, publisher) = tokio::select! {
                 _ = shutdown.cancelled() => return,
                 connected = connect => match connected {

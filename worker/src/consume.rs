@@ -18,9 +18,9 @@ use futures_lite::{FutureExt, StreamExt};
 use lapin::message::Delivery;
 use lapin::options::{BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions};
 use lapin::types::FieldTable;
-use lapin::{Connection, ConnectionProperties};
+use lapin::Connection;
 use riptide_shared::job::Job;
-use riptide_shared::publish::Publisher;
+use riptide_shared::publish::{self, Publisher};
 use riptide_shared::settings::BrokerSettings;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -29,6 +29,10 @@ use crate::health::Readiness;
 
 /// How long aborted job tasks get to hand their deliveries back after the drain timeout.
 const ABORT_GRACE: Duration = Duration::from_secs(5);
+
+/// How often the connection's state is checked: a connection the broker closed cleanly may
+/// end no consumer stream (amqp-rs/lapin#409), and must not leave the worker idle.
+const LIVENESS_CHECK: Duration = Duration::from_secs(1);
 
 /// Settles one delivery.
 pub trait Handler: Send + Sync + 'static {
@@ -65,24 +69,24 @@ impl<H: Handler> Listener<H> {
             .with_max_delay(Duration::from_secs(10))
             .with_jitter()
             .without_max_times();
+        let topology = self.broker.topology();
         loop {
-            let connect = (|| async {
-                Connection::connect(&self.broker.url, ConnectionProperties::default()).await
-            })
-            .retry(backoff)
-            .notify(
-                |e, delay| tracing::warn!(error = %e, ?delay, "RabbitMQ unreachable; retrying"),
-            );
-            let connection = tokio::select! {
+            let connect = (|| publish::connect(&self.broker.url, &topology))
+                .retry(backoff)
+                .notify(
+                    |e, delay| tracing::warn!(error = %e, ?delay, "RabbitMQ unreachable; retrying"),
+                );
+            let (connection, publisher) = tokio::select! {
                 _ = shutdown.cancelled() => return,
-                connection = connect => match connection {
-                    Ok(connection) => connection,
+                connected = connect => match connected {
+                    Ok(connected) => connected,
                     Err(e) => { tracing::error!(error = %e, "giving up connecting"); return; }
                 },
             };
-            match self.session(&connection, &shutdown).await {
+            match self.session(&connection, publisher, &shutdown).await {
                 Ok(()) => {
-                    let _ = connection.close(200, "worker shutting down".into()).await;
+                    let close = connection.close(200, "worker shutting down".into());
+                    let _ = tokio::time::timeout(publish::CONNECT_TIMEOUT, close).await;
                     return;
                 }
                 Err(e) => {
@@ -93,40 +97,45 @@ impl<H: Handler> Listener<H> {
         }
     }
 
-    /// One connection's life: declare, consume, hand each delivery to a task. Returns Ok
-    /// after a drained shutdown, Err when the connection is lost (its tasks are aborted
-    /// with the task set; the broker requeues their deliveries).
+    /// One connection's life (the topology declared by [`publish::connect`]): consume, hand
+    /// each delivery to a task. Returns Ok after a drained shutdown, Err when the connection
+    /// is lost (its tasks are aborted with the task set; the broker requeues their
+    /// deliveries).
     async fn session(
         &self,
         connection: &Connection,
+        publisher: Publisher,
         shutdown: &CancellationToken,
     ) -> anyhow::Result<()> {
-        let consume = connection.create_channel().await?;
         let topology = self.broker.topology();
-        topology.declare(&consume).await?;
-        consume
-            .basic_qos(self.prefetch.max(1), BasicQosOptions::default())
-            .await?;
-        let publisher = Publisher::open(connection).await?;
-        let mut consumer = consume
-            .basic_consume(
-                topology.jobs().as_str().into(),
-                self.consumer_tag.as_str().into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await?;
+        let (consume, mut consumer) = publish::within_connect_timeout(async {
+            let consume = connection.create_channel().await?;
+            consume
+                .basic_qos(self.prefetch.max(1), BasicQosOptions::default())
+                .await?;
+            let consumer = consume
+                .basic_consume(
+                    topology.jobs().as_str().into(),
+                    self.consumer_tag.as_str().into(),
+                    BasicConsumeOptions::default(),
+                    FieldTable::default(),
+                )
+                .await?;
+            Ok((consume, consumer))
+        })
+        .await?;
         self.readiness.broker.store(true, Ordering::Relaxed);
         tracing::info!(prefetch = self.prefetch, "consuming {}", topology.jobs());
 
         let abort = CancellationToken::new();
         let mut tasks = JoinSet::new();
+        let mut liveness = tokio::time::interval(LIVENESS_CHECK);
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => {
-                    let _ = consume
-                        .basic_cancel(self.consumer_tag.as_str().into(), BasicCancelOptions::default())
-                        .await;
+                    let cancel = consume
+                        .basic_cancel(self.consumer_tag.as_str().into(), BasicCancelOptions::default());
+                    let _ = tokio::time::timeout(publish::CONNECT_TIMEOUT, cancel).await;
                     tracing::info!(in_flight = tasks.len(), "stopped consuming; finishing in-flight jobs");
                     if !drain(&mut tasks, self.drain_timeout).await {
                         tracing::warn!("drain timeout: unfinished jobs go back to the queue");
@@ -136,11 +145,17 @@ impl<H: Handler> Listener<H> {
                     // Closed one by one and awaited, so closing the connection finds no
                     // channel half-closed.
                     for channel in [&consume, publisher.channel()] {
-                        let _ = channel.close(200, "worker shutting down".into()).await;
+                        let close = channel.close(200, "worker shutting down".into());
+                        let _ = tokio::time::timeout(publish::CONNECT_TIMEOUT, close).await;
                     }
                     return Ok(());
                 }
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+                _ = liveness.tick() => {
+                    if !connection.status().connected() {
+                        anyhow::bail!("the connection to RabbitMQ is closed");
+                    }
+                }
                 next = consumer.next() => match next {
                     Some(Ok(delivery)) => {
                         tasks.spawn(settle_once(
