@@ -21,7 +21,8 @@ use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
 
 use crate::topology::Topology;
 
-/// How long connecting, opening a confirming channel and declaring the topology may take.
+/// How long connecting, opening a confirming channel and declaring the topology may take;
+/// also the bound on each step of a clean disconnect (cancelling a consumer, closing).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// How long a publish may wait for the broker's confirm (quorum queues confirm once a
