@@ -22,6 +22,7 @@ use lapin::Connection;
 use riptide_shared::job::Job;
 use riptide_shared::publish::{self, Publisher};
 use riptide_shared::settings::BrokerSettings;
+use riptide_shared::topology::Topology;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -83,7 +84,10 @@ impl<H: Handler> Listener<H> {
                     Err(e) => { tracing::error!(error = %e, "giving up connecting"); return; }
                 },
             };
-            match self.session(&connection, publisher, &shutdown).await {
+            match self
+                .session(&connection, publisher, &topology, &shutdown)
+                .await
+            {
                 Ok(()) => {
                     let close = connection.close(200, "worker shutting down".into());
                     let _ = tokio::time::timeout(publish::CONNECT_TIMEOUT, close).await;
@@ -105,9 +109,9 @@ impl<H: Handler> Listener<H> {
         &self,
         connection: &Connection,
         publisher: Publisher,
+        topology: &Topology,
         shutdown: &CancellationToken,
     ) -> anyhow::Result<()> {
-        let topology = self.broker.topology();
         let (consume, mut consumer) = publish::within_connect_timeout(async {
             let consume = connection.create_channel().await?;
             consume
