@@ -11,11 +11,12 @@
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
-use dom_query::{Attr, Document, NodeData, NodeRef};
+use dom_query::{Attr, Document, NodeData, NodeId, NodeRef};
+use rustc_hash::FxHashMap;
 
-use crate::content::names_match;
-use crate::element::{attr, body, with_element};
-use crate::text::{with_text, TextCounts};
+use crate::element::{attr, body, with_element, NameWords};
+use crate::render::is_rendered_element;
+use crate::text::{with_text, words_in};
 
 /// Elements that are chrome wherever they are: navigation, forms, embedded widgets.
 const CHROME_ELEMENTS: &[&str] = &[
@@ -38,43 +39,45 @@ fn is_chrome_element(name: &str, attrs: &[Attr]) -> bool {
 
 /// Words in class and id names that mark chrome: menus, sidebars, cookie banners, sharing,
 /// comments, widgets, pagination.
-const CHROME_WORDS: &[&str] = &[
-    "ad",
-    "ads",
-    "advert",
-    "advertisement",
-    "banner",
-    "breadcrumb",
-    "breadcrumbs",
-    "comment",
-    "comments",
-    "consent",
-    "cookie",
-    "cookies",
-    "footer",
-    "login",
-    "menu",
-    "modal",
-    "nav",
-    "navbar",
-    "navigation",
-    "newsletter",
-    "pagination",
-    "pager",
-    "popup",
-    "promo",
-    "recommended",
-    "related",
-    "share",
-    "sharing",
-    "sidebar",
-    "skip",
-    "social",
-    "sponsored",
-    "subscribe",
-    "toolbar",
-    "widget",
-];
+static CHROME_WORDS: LazyLock<NameWords> = LazyLock::new(|| {
+    NameWords::new(&[
+        "ad",
+        "ads",
+        "advert",
+        "advertisement",
+        "banner",
+        "breadcrumb",
+        "breadcrumbs",
+        "comment",
+        "comments",
+        "consent",
+        "cookie",
+        "cookies",
+        "footer",
+        "login",
+        "menu",
+        "modal",
+        "nav",
+        "navbar",
+        "navigation",
+        "newsletter",
+        "pagination",
+        "pager",
+        "popup",
+        "promo",
+        "recommended",
+        "related",
+        "share",
+        "sharing",
+        "sidebar",
+        "skip",
+        "social",
+        "sponsored",
+        "subscribe",
+        "toolbar",
+        "widget",
+    ])
+});
 
 /// Names of the content block (see [`Names::of`] for the notation), strongest first.
 /// Each tier is tried in turn; within a tier the first block in document order with enough
@@ -146,40 +149,21 @@ pub struct NamedBlock {
 /// text. The page itself is left as it is (readability reads it next).
 pub fn named_content(doc: &Document) -> Option<NamedBlock> {
     let body = body(doc)?;
-    let counts = TextCounts::of(&body);
-    let body_words = counts.words(&body).max(1);
+    let survey = Survey::of(doc, &body);
+    let body_words = survey.body_words.max(1);
     // A wrapper that holds most of the page (an ASP.NET `<form>`, a `<div class="menu-open">`
     // around everything) is not chrome, whatever it is called.
     let is_chrome = |node: &NodeRef<'_>| {
-        with_element(node, |name, attrs| {
-            is_chrome_element(name, attrs) || names_match(attrs, CHROME_WORDS)
-        })
-        .unwrap_or(false)
-            && counts.words(node) * 2 < body_words
+        survey
+            .chrome_words
+            .get(&node.id)
+            .is_some_and(|words| words * 2 < body_words)
     };
-
-    let candidates: Vec<Names<'_>> = doc
-        .root()
-        .descendants_it()
-        .filter(|node| {
-            // Only a tag or a name can name the content: a bare `<div>` never does.
-            with_element(node, |name, attrs| {
-                matches!(name, "article" | "main")
-                    || (CANDIDATE_ELEMENTS.contains(&name)
-                        && ["class", "id", "itemprop"]
-                            .iter()
-                            .any(|a| attr(attrs, a).is_some()))
-                    || attr(attrs, "itemprop") == Some("articleBody")
-            })
-            .unwrap_or(false)
-        })
-        .map(Names::of)
-        .collect();
     // Chrome is only looked for around and inside the blocks that are named: a block inside
     // chrome (an `<article>` in a sidebar) is not the content, and chrome inside the chosen
     // block is left out of its copy.
     for tier in 0..CONTENT_NAMES.len() {
-        let found = candidates.iter().find(|candidate| {
+        let found = survey.candidates.iter().find(|(candidate, _)| {
             let node = &candidate.node;
             candidate.says_tier(tier)
                 && !std::iter::once(*node)
@@ -187,14 +171,119 @@ pub fn named_content(doc: &Document) -> Option<NamedBlock> {
                     .any(|n| is_chrome(&n))
                 && visible_chars(node, is_chrome) >= MIN_CONTENT_CHARS
         });
-        if let Some(Names { node, .. }) = found {
+        if let Some((Names { node, .. }, words)) = found {
             return Some(NamedBlock {
                 block: copy_without(node, is_chrome),
-                words_at_most: counts.words(node),
+                words_at_most: *words,
             });
         }
     }
     None
+}
+
+/// What the named-block search needs to know of a page, from one walk over it: the elements
+/// that may be the named block and those that may be chrome, each with the words it renders
+/// (as [`TextCounts`] counts them under the body). Only those elements are recorded: a
+/// count for every node of the page cost more time than the rest of the search.
+///
+/// [`TextCounts`]: crate::text::TextCounts
+struct Survey<'a> {
+    body_words: usize,
+    /// The elements that may name the content, in document order, with their words.
+    candidates: Vec<(Names<'a>, usize)>,
+    /// The elements that are chrome by their tag, role or names, with their words.
+    chrome_words: FxHashMap<NodeId, usize>,
+}
+
+/// A node on the survey's path from the root, with the words counted under it so far.
+struct Open<'a> {
+    node: NodeRef<'a>,
+    words: usize,
+    /// Whether the text under it counts: it is in the body and rendered.
+    counting: bool,
+    candidate: Option<usize>,
+    chrome: bool,
+}
+
+impl<'a> Survey<'a> {
+    fn of(doc: &'a Document, body: &NodeRef<'a>) -> Self {
+        let mut survey = Survey {
+            body_words: 0,
+            candidates: Vec::new(),
+            chrome_words: FxHashMap::default(),
+        };
+        // A walk in document order keeping the path from the root; a node's words are added
+        // to its parent's when the walk leaves it.
+        let mut path: Vec<Open<'a>> = Vec::new();
+        let mut next = Some(doc.root());
+        loop {
+            let Some(node) = next else {
+                let Some(open) = path.pop() else { break };
+                if open.node.id == body.id {
+                    survey.body_words = open.words;
+                }
+                if let Some(index) = open.candidate {
+                    survey.candidates[index].1 = open.words;
+                }
+                if open.chrome {
+                    survey.chrome_words.insert(open.node.id, open.words);
+                }
+                if let Some(parent) = path.last_mut() {
+                    parent.words += open.words;
+                }
+                next = open.node.next_sibling();
+                continue;
+            };
+            let parent_counting = path.last().is_some_and(|parent| parent.counting);
+            // Scripts and styles are most of a page's text: it is not even read.
+            let text_words = with_text(&node, |text| parent_counting.then(|| words_in(text)));
+            if let Some(words) = text_words {
+                if let (Some(parent), Some(words)) = (path.last_mut(), words) {
+                    parent.words += words;
+                }
+                next = node.next_sibling();
+                continue;
+            }
+            let element = with_element(&node, |name, attrs| {
+                (
+                    is_rendered_element(name, attrs),
+                    is_candidate(name, attrs),
+                    is_chrome_element(name, attrs) || CHROME_WORDS.name(attrs),
+                )
+            });
+            let (counting, candidate, chrome) = match element {
+                Some((rendered, candidate, chrome)) => (
+                    (parent_counting || node.id == body.id) && rendered,
+                    candidate.then(|| {
+                        survey.candidates.push((Names::of(node), 0));
+                        survey.candidates.len() - 1
+                    }),
+                    chrome,
+                ),
+                None => (parent_counting, None, false),
+            };
+            path.push(Open {
+                node,
+                words: 0,
+                counting,
+                candidate,
+                chrome,
+            });
+            next = node.first_child();
+        }
+        survey
+    }
+}
+
+/// Whether an element may be the named content block: only a tag or a name can name the
+/// content, a bare `<div>` never does.
+fn is_candidate(name: &str, attrs: &[Attr]) -> bool {
+    matches!(name, "article" | "main")
+        || (CANDIDATE_ELEMENTS.contains(&name)
+            && ["class", "id", "itemprop"]
+                .iter()
+                .any(|a| attr(attrs, a).is_some()))
+        || attr(attrs, "itemprop") == Some("articleBody")
 }
 
 /// `node` copied out as a document of its own, without the elements `leave_out` picks.

@@ -1,56 +1,59 @@
 //! Chooses which part of the document is "the content" for each extraction mode.
 
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use dom_query::{Attr, Document, Matcher, NodeRef};
 use dom_smoothie::{Config, Readability, TextMode};
 
 use crate::container::NamedBlock;
-use crate::element::{self, attr, with_element};
+use crate::element::{self, with_element, NameWords};
 use crate::error::ExtractError;
 use crate::render::collapse_whitespace;
 use crate::text::{with_text, TextCounts};
 
 /// Words in class and id names that mark page furniture inside an article block: bylines,
 /// datelines, captions, sharing, related links, galleries, newsletter prompts.
-const FURNITURE_WORDS: &[&str] = &[
-    "ad",
-    "ads",
-    "advert",
-    "advertisement",
-    "author",
-    "bio",
-    "breadcrumb",
-    "breadcrumbs",
-    "byline",
-    "caption",
-    "carousel",
-    "comment",
-    "comments",
-    "credit",
-    "credits",
-    "dateline",
-    "disclaimer",
-    "gallery",
-    "meta",
-    "newsletter",
-    "promo",
-    "recommended",
-    "related",
-    "share",
-    "sharing",
-    "signup",
-    "slideshow",
-    "social",
-    "sponsor",
-    "sponsored",
-    "subscribe",
-    "subscription",
-    "tags",
-    "timestamp",
-    "toolbar",
-    "readmore",
-];
+static FURNITURE_WORDS: LazyLock<NameWords> = LazyLock::new(|| {
+    NameWords::new(&[
+        "ad",
+        "ads",
+        "advert",
+        "advertisement",
+        "author",
+        "bio",
+        "breadcrumb",
+        "breadcrumbs",
+        "byline",
+        "caption",
+        "carousel",
+        "comment",
+        "comments",
+        "credit",
+        "credits",
+        "dateline",
+        "disclaimer",
+        "gallery",
+        "meta",
+        "newsletter",
+        "promo",
+        "recommended",
+        "related",
+        "share",
+        "sharing",
+        "signup",
+        "slideshow",
+        "social",
+        "sponsor",
+        "sponsored",
+        "subscribe",
+        "subscription",
+        "tags",
+        "timestamp",
+        "toolbar",
+        "readmore",
+    ])
+});
 
 /// Elements inside an article block that are never part of the article's prose.
 const FURNITURE_ELEMENTS: &[&str] = &[
@@ -371,7 +374,7 @@ pub fn remove_furniture(doc: &Document) {
     remove_marked(
         doc,
         |name, _| FURNITURE_ELEMENTS.contains(&name),
-        FURNITURE_WORDS,
+        &FURNITURE_WORDS,
         is_small,
     );
     // Lists and boxes that are mostly links are navigation or "more stories", not prose.
@@ -430,17 +433,15 @@ fn remove_trailing_headings(doc: &Document) {
 fn remove_marked(
     doc: &Document,
     marked: impl Fn(&str, &[Attr]) -> bool,
-    words: &[&str],
+    words: &NameWords,
     is_small: impl Fn(&NodeRef<'_>) -> bool,
 ) {
     let doomed: Vec<NodeRef<'_>> = doc
         .root()
         .descendants_it()
         .filter(|node| {
-            with_element(node, |name, attrs| {
-                marked(name, attrs) || names_match(attrs, words)
-            })
-            .unwrap_or(false)
+            with_element(node, |name, attrs| marked(name, attrs) || words.name(attrs))
+                .unwrap_or(false)
                 && is_small(node)
         })
         .collect();
@@ -456,18 +457,6 @@ fn elements_named<'a>(doc: &'a Document, names: &[&str]) -> Vec<NodeRef<'a>> {
         .descendants_it()
         .filter(|node| with_element(node, |name, _| names.contains(&name)).unwrap_or(false))
         .collect()
-}
-
-/// Whether one of the words of the element's class or id is in `words`.
-pub fn names_match(attrs: &[Attr], words: &[&str]) -> bool {
-    [attr(attrs, "class"), attr(attrs, "id")]
-        .iter()
-        .flatten()
-        .any(|value| {
-            value
-                .split(|c: char| !c.is_ascii_alphanumeric())
-                .any(|word| words.iter().any(|w| word.eq_ignore_ascii_case(w)))
-        })
 }
 
 /// The page's visible content: the body, or the whole document when it has none.

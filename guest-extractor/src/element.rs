@@ -69,3 +69,88 @@ pub fn find_element<'a>(
 pub fn has_token(value: Option<&str>, token: &str) -> bool {
     value.is_some_and(|v| v.split_ascii_whitespace().any(|t| t == token))
 }
+
+/// Words that mark an element by its class or id names (`sidebar`, `share-bar`...), looked
+/// up without regard to ASCII case. The cleaning passes ask it of every element of a page,
+/// where comparing each name with each word in turn cost more than the rest of the check.
+pub struct NameWords {
+    /// Lower-cased and sorted, for a binary search.
+    sorted: Vec<String>,
+    /// By length, the first bytes of the words of that length: most names on a page are
+    /// told apart from every word by these two alone, without a search.
+    first_bytes: Vec<u128>,
+}
+
+impl NameWords {
+    pub fn new(words: &[&str]) -> Self {
+        let mut sorted: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
+        sorted.sort_unstable();
+        let longest = sorted.iter().map(String::len).max().unwrap_or(0);
+        let mut first_bytes = vec![0u128; longest + 1];
+        for word in &sorted {
+            if let Some(&first) = word.as_bytes().first().filter(|b| b.is_ascii()) {
+                first_bytes[word.len()] |= 1 << first;
+            }
+        }
+        Self {
+            sorted,
+            first_bytes,
+        }
+    }
+
+    /// Whether one of the words of the element's class or id (split at every character that
+    /// is not an ASCII letter or digit) is in the set.
+    pub fn name(&self, attrs: &[Attr]) -> bool {
+        [attr(attrs, "class"), attr(attrs, "id")]
+            .into_iter()
+            .flatten()
+            .any(|value| {
+                // Bytes, not chars: every byte of a non-ASCII character separates words too.
+                value
+                    .as_bytes()
+                    .split(|b| !b.is_ascii_alphanumeric())
+                    .any(|word| self.contains(word))
+            })
+    }
+
+    fn contains(&self, word: &[u8]) -> bool {
+        let (Some(&first), Some(firsts)) = (word.first(), self.first_bytes.get(word.len())) else {
+            return false;
+        };
+        // Words are split at every byte that is not ASCII alphanumeric, so `first` is ASCII.
+        if firsts & (1 << first.to_ascii_lowercase()) == 0 {
+            return false;
+        }
+        let lower = word.iter().map(u8::to_ascii_lowercase);
+        self.sorted
+            .binary_search_by(|w| w.bytes().cmp(lower.clone()))
+            .is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dom_query::Document;
+
+    use super::*;
+
+    fn names(html: &str, words: &NameWords) -> bool {
+        let doc = Document::from(html);
+        let node = find_element(&doc, |name, _| name == "div").expect("the page has a div");
+        with_element(&node, |_, attrs| words.name(attrs)).unwrap_or(false)
+    }
+
+    #[test]
+    fn name_words_match_whole_words_of_class_and_id_in_any_case() {
+        let words = NameWords::new(&["share", "sidebar", "ad"]);
+        assert!(names(r#"<div class="post Share-Bar">"#, &words));
+        assert!(names(r#"<div id="left_SIDEBAR">"#, &words));
+        assert!(names(r#"<div class="x ad">"#, &words));
+        // A non-ASCII letter separates words, as any character that is not ASCII
+        // alphanumeric does; a word inside a longer one is another word.
+        assert!(names(r#"<div class="adé">"#, &words));
+        assert!(!names(r#"<div class="shared header">"#, &words));
+        assert!(!names(r#"<div class="load" id="heading">"#, &words));
+        assert!(!names(r#"<div title="share">"#, &words));
+    }
+}

@@ -28,6 +28,8 @@ mod component;
 #[cfg(all(feature = "component", target_family = "wasm"))]
 mod heap;
 
+use std::borrow::Cow;
+
 use dom_query::Document;
 use dom_smoothie::Readability;
 use serde::{Deserialize, Serialize};
@@ -161,13 +163,9 @@ fn extract_page(
     if memchr::memmem::find(html.as_bytes(), b"text/template").is_some() {
         embedded::inline_content_templates(&doc, limits.max_depth);
     }
-    let elements = doc
-        .root()
-        .descendants_it()
-        .filter(|n| n.is_element())
-        .count();
-    let node_count = u32::try_from(elements).unwrap_or(u32::MAX);
-    let base = base_url(&doc, page_url.as_ref());
+    let census = Census::of(&doc);
+    let node_count = u32::try_from(census.elements).unwrap_or(u32::MAX);
+    let base = base_url(census.base_href.as_deref(), page_url.as_ref());
     let page_links = if with_links {
         links::discover(&doc, base.as_ref())
     } else {
@@ -232,13 +230,15 @@ fn extract_page(
 
     let words = quality::word_count(&rendered.text);
     let language_sample = if rendered.text.is_empty() {
-        [page_meta.title.as_deref(), page_meta.description.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(". ")
+        Cow::Owned(
+            [page_meta.title.as_deref(), page_meta.description.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(". "),
+        )
     } else {
-        rendered.text.clone()
+        Cow::Borrowed(rendered.text.as_str())
     };
     let language = language::detect(&language_sample, page_meta.declared_language.as_deref());
     let quality_score = quality::score(&quality::QualitySignals {
@@ -321,13 +321,16 @@ fn check_input(html: &str, limits: &Limits) -> Result<(), ExtractError> {
             "input is empty: there is no HTML to extract from".into(),
         ));
     }
-    let head = &html.as_bytes()[..html.len().min(8192)];
-    let head = String::from_utf8_lossy(head);
-    let suspicious = head
-        .chars()
-        .filter(|c| *c == '\u{FFFD}' || (c.is_control() && !c.is_whitespace()))
-        .count();
-    if head.contains('\0') || suspicious * 10 > head.chars().count() {
+    // The input is text already (undecodable bytes became U+FFFD where it was decoded): its
+    // first 8 KiB are read once, on a character boundary.
+    let head = &html[..html.floor_char_boundary(8192)];
+    let (mut chars, mut suspicious, mut nul) = (0usize, 0usize, false);
+    for c in head.chars() {
+        chars += 1;
+        suspicious += usize::from(c == '\u{FFFD}' || (c.is_control() && !c.is_whitespace()));
+        nul |= c == '\0';
+    }
+    if nul || suspicious * 10 > chars {
         return Err(ExtractError::InvalidHtml(
             "input looks like binary data, not HTML (NUL bytes or many control or undecodable characters); check the content type of what was fetched".into(),
         ));
@@ -340,14 +343,34 @@ fn check_input(html: &str, limits: &Limits) -> Result<(), ExtractError> {
     Ok(())
 }
 
+/// What one walk over the parsed page counts before extraction: its elements, and the
+/// first `<base href>`.
+struct Census {
+    elements: usize,
+    base_href: Option<String>,
+}
+
+impl Census {
+    fn of(doc: &Document) -> Self {
+        let mut census = Census {
+            elements: 0,
+            base_href: None,
+        };
+        for node in doc.root().descendants_it() {
+            element::with_element(&node, |name, attrs| {
+                census.elements += 1;
+                if census.base_href.is_none() && name == "base" {
+                    census.base_href = element::attr(attrs, "href").map(str::to_string);
+                }
+            });
+        }
+        census
+    }
+}
+
 /// The URL relative links resolve against: `<base href>` (itself relative to the page), or the page URL.
-fn base_url(doc: &Document, page_url: Option<&Url>) -> Option<Url> {
-    let href = element::find_element(doc, |name, attrs| {
-        name == "base" && element::attr(attrs, "href").is_some()
-    })
-    .and_then(|base| base.attr("href"))
-    .map(|h| h.to_string());
-    match (href, page_url) {
+fn base_url(base_href: Option<&str>, page_url: Option<&Url>) -> Option<Url> {
+    match (base_href, page_url) {
         (Some(href), Some(page)) => page.join(href.trim()).ok().or_else(|| Some(page.clone())),
         (Some(href), None) => Url::parse(href.trim()).ok(),
         (None, page) => page.cloned(),
