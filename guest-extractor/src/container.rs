@@ -11,7 +11,7 @@
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
-use dom_query::{Attr, Document, NodeData, NodeId, NodeRef};
+use dom_query::{local_name, Attr, Document, NodeData, NodeId, NodeRef};
 use rustc_hash::FxHashMap;
 
 use crate::element::{attr, body, with_element, NameWords};
@@ -32,9 +32,9 @@ const CANDIDATE_ELEMENTS: &[&str] = &["article", "div", "main", "section"];
 /// Whether an element is chrome by its tag, its role or because it is hidden.
 fn is_chrome_element(name: &str, attrs: &[Attr]) -> bool {
     CHROME_ELEMENTS.contains(&name)
-        || attr(attrs, "role").is_some_and(|role| CHROME_ROLES.contains(&role))
-        || attr(attrs, "hidden").is_some()
-        || attr(attrs, "aria-hidden") == Some("true")
+        || attr(attrs, &local_name!("role")).is_some_and(|role| CHROME_ROLES.contains(&role))
+        || attr(attrs, &local_name!("hidden")).is_some()
+        || attr(attrs, &local_name!("aria-hidden")) == Some("true")
 }
 
 /// Words in class and id names that mark chrome: menus, sidebars, cookie banners, sharing,
@@ -280,10 +280,14 @@ impl<'a> Survey<'a> {
 fn is_candidate(name: &str, attrs: &[Attr]) -> bool {
     matches!(name, "article" | "main")
         || (CANDIDATE_ELEMENTS.contains(&name)
-            && ["class", "id", "itemprop"]
-                .iter()
-                .any(|a| attr(attrs, a).is_some()))
-        || attr(attrs, "itemprop") == Some("articleBody")
+            && [
+                local_name!("class"),
+                local_name!("id"),
+                local_name!("itemprop"),
+            ]
+            .iter()
+            .any(|a| attr(attrs, a).is_some()))
+        || attr(attrs, &local_name!("itemprop")) == Some("articleBody")
 }
 
 /// `node` copied out as a document of its own, without the elements `leave_out` picks.
@@ -398,16 +402,19 @@ impl<'a> Names<'a> {
                         mark(*tier);
                     }
                 }
-                if let Some(itemprop) = attr(attrs, "itemprop") {
+                if let Some(itemprop) = attr(attrs, &local_name!("itemprop")) {
                     for (tier, property) in &index.properties {
                         if itemprop.eq_ignore_ascii_case(property) {
                             mark(*tier);
                         }
                     }
                 }
-                for value in [attr(attrs, "class"), attr(attrs, "id")]
-                    .into_iter()
-                    .flatten()
+                for value in [
+                    attr(attrs, &local_name!("class")),
+                    attr(attrs, &local_name!("id")),
+                ]
+                .into_iter()
+                .flatten()
                 {
                     let value = value.to_ascii_lowercase();
                     for found in index.fragments.find_overlapping_iter(&value) {

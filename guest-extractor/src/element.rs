@@ -4,7 +4,7 @@
 //! `NodeRef::node_name` and `NodeRef::attr` copy a string and scan the attributes once per
 //! call. Borrowing the element once costs neither.
 
-use dom_query::{Attr, Document, NodeData, NodeRef};
+use dom_query::{local_name, Attr, Document, LocalName, NodeData, NodeRef};
 
 /// Runs `f` on an element's tag name and attributes, without copies; `None` for a node that
 /// is not an element.
@@ -16,20 +16,21 @@ pub fn with_element<B>(node: &NodeRef<'_>, f: impl FnOnce(&str, &[Attr]) -> B) -
     .flatten()
 }
 
-/// The value of the attribute called `name`.
-pub fn attr<'a>(attrs: &'a [Attr], name: &str) -> Option<&'a str> {
+/// The value of the attribute called `name`, compared as interned names (one integer
+/// comparison per attribute; `local_name!("class")` names one without a lookup).
+pub fn attr<'a>(attrs: &'a [Attr], name: &LocalName) -> Option<&'a str> {
     attrs
         .iter()
-        .find(|a| &*a.name.local == name)
+        .find(|a| a.name.local == *name)
         .map(|a| &*a.value)
 }
 
 /// Whether the element is hidden from readers: `hidden`, `aria-hidden="true"`, or a style
 /// that hides it.
 pub fn is_hidden(attrs: &[Attr]) -> bool {
-    attr(attrs, "hidden").is_some()
-        || attr(attrs, "aria-hidden") == Some("true")
-        || attr(attrs, "style").is_some_and(|s| {
+    attr(attrs, &local_name!("hidden")).is_some()
+        || attr(attrs, &local_name!("aria-hidden")) == Some("true")
+        || attr(attrs, &local_name!("style")).is_some_and(|s| {
             // Most styles say neither word: only those are copied and normalized.
             let lower = |word: &[u8]| {
                 s.as_bytes()
@@ -101,16 +102,19 @@ impl NameWords {
     /// Whether one of the words of the element's class or id (split at every character that
     /// is not an ASCII letter or digit) is in the set.
     pub fn name(&self, attrs: &[Attr]) -> bool {
-        [attr(attrs, "class"), attr(attrs, "id")]
-            .into_iter()
-            .flatten()
-            .any(|value| {
-                // Bytes, not chars: every byte of a non-ASCII character separates words too.
-                value
-                    .as_bytes()
-                    .split(|b| !b.is_ascii_alphanumeric())
-                    .any(|word| self.contains(word))
-            })
+        [
+            attr(attrs, &local_name!("class")),
+            attr(attrs, &local_name!("id")),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|value| {
+            // Bytes, not chars: every byte of a non-ASCII character separates words too.
+            value
+                .as_bytes()
+                .split(|b| !b.is_ascii_alphanumeric())
+                .any(|word| self.contains(word))
+        })
     }
 
     fn contains(&self, word: &[u8]) -> bool {

@@ -30,7 +30,7 @@ mod heap;
 
 use std::borrow::Cow;
 
-use dom_query::Document;
+use dom_query::{local_name, Document};
 use dom_smoothie::Readability;
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -360,7 +360,8 @@ impl Census {
             element::with_element(&node, |name, attrs| {
                 census.elements += 1;
                 if census.base_href.is_none() && name == "base" {
-                    census.base_href = element::attr(attrs, "href").map(str::to_string);
+                    census.base_href =
+                        element::attr(attrs, &local_name!("href")).map(str::to_string);
                 }
             });
         }

@@ -4,7 +4,7 @@
 //! dom_smoothie's readability metadata is the first source (it follows Readability.js);
 //! what it leaves empty is filled from the sources it does not read.
 
-use dom_query::Document;
+use dom_query::{local_name, Document, LocalName};
 use serde_json::Value;
 
 use crate::element::{attr, find_element, has_token, with_element};
@@ -79,15 +79,15 @@ pub fn read(doc: &Document, readability: dom_smoothie::Metadata) -> PageMetadata
         .or_else(|| {
             doc.root().descendants_it().find_map(|n| {
                 with_element(&n, |name, attrs| {
-                    let dated = attr(attrs, "itemprop") == Some("datePublished")
+                    let dated = attr(attrs, &local_name!("itemprop")) == Some("datePublished")
                         || (name == "time"
-                            && (attr(attrs, "datetime").is_some()
-                                || attr(attrs, "pubdate").is_some()));
+                            && (attr(attrs, &local_name!("datetime")).is_some()
+                                || attr(attrs, &LocalName::from("pubdate")).is_some()));
                     if !dated {
                         return None;
                     }
-                    attr(attrs, "datetime")
-                        .or_else(|| attr(attrs, "content"))
+                    attr(attrs, &local_name!("datetime"))
+                        .or_else(|| attr(attrs, &local_name!("content")))
                         .and_then(normalize_date)
                 })
                 .flatten()
@@ -152,7 +152,7 @@ pub fn read(doc: &Document, readability: dom_smoothie::Metadata) -> PageMetadata
         .or_else(|| {
             find_element(doc, |name, attrs| {
                 name == "meta"
-                    && attr(attrs, "http-equiv")
+                    && attr(attrs, &local_name!("http-equiv"))
                         .is_some_and(|h| h.eq_ignore_ascii_case("content-language"))
             })
             .and_then(|n| n.attr("content").map(|c| c.to_string()))
@@ -212,17 +212,21 @@ impl PageTags {
         // One walk, without the CSS matcher: every page is read this way.
         for node in doc.root().descendants_it() {
             let kind = with_element(&node, |name, attrs| match name {
-                "meta" => attr(attrs, "content")
+                "meta" => attr(attrs, &local_name!("content"))
                     .map(collapse_whitespace)
                     .and_then(non_empty)
                     .map(|content| {
-                        let keys = ["name", "property", "itemprop"]
-                            .iter()
-                            .filter_map(|key| attr(attrs, key).map(|v| v.trim().to_string()))
-                            .collect();
+                        let keys = [
+                            local_name!("name"),
+                            local_name!("property"),
+                            local_name!("itemprop"),
+                        ]
+                        .iter()
+                        .filter_map(|key| attr(attrs, key).map(|v| v.trim().to_string()))
+                        .collect();
                         Found::Meta(keys, content)
                     }),
-                "a" if attr(attrs, "rel").is_some_and(|rel| {
+                "a" if attr(attrs, &local_name!("rel")).is_some_and(|rel| {
                     rel.split_ascii_whitespace()
                         // HTML matches `rel` values without regard to case.
                         .any(|token| {
@@ -234,7 +238,7 @@ impl PageTags {
                     Some(Found::TagLink)
                 }
                 "script"
-                    if attr(attrs, "type")
+                    if attr(attrs, &local_name!("type"))
                         .is_some_and(|t| t.eq_ignore_ascii_case("application/ld+json")) =>
                 {
                     Some(Found::JsonLd)
@@ -284,15 +288,18 @@ fn byline_element(doc: &Document) -> Option<String> {
         .descendants_it()
         .filter(|node| {
             with_element(node, |_, attrs| {
-                let itemprop = attr(attrs, "itemprop");
+                let itemprop = attr(attrs, &local_name!("itemprop"));
                 itemprop == Some("author")
-                    || attr(attrs, "rel").is_some_and(|rel| rel.eq_ignore_ascii_case("author"))
-                    || has_token(attr(attrs, "class"), "byline")
-                    || has_token(attr(attrs, "class"), "author")
+                    || attr(attrs, &local_name!("rel"))
+                        .is_some_and(|rel| rel.eq_ignore_ascii_case("author"))
+                    || has_token(attr(attrs, &local_name!("class")), "byline")
+                    || has_token(attr(attrs, &local_name!("class")), "author")
                     || (itemprop == Some("name")
                         && node.ancestors_it(None).any(|a| {
-                            with_element(&a, |_, attrs| attr(attrs, "itemprop") == Some("author"))
-                                .unwrap_or(false)
+                            with_element(&a, |_, attrs| {
+                                attr(attrs, &local_name!("itemprop")) == Some("author")
+                            })
+                            .unwrap_or(false)
                         }))
             })
             .unwrap_or(false)
