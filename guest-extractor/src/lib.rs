@@ -275,7 +275,18 @@ fn extract_page(
         max_depth: nesting.max_depth,
         flattened_nodes: nesting.flattened,
     };
+    discard(readability);
     Ok((doc, stats, page_links))
+}
+
+/// Lets go of the page's parsed tree at the end of an extraction. In the component every
+/// page runs in a fresh instance whose memory the host resets after the call, so freeing
+/// the tree node by node would be work for nothing; natively it is dropped as usual.
+fn discard<T>(value: T) {
+    #[cfg(all(feature = "component", target_family = "wasm"))]
+    std::mem::forget(value);
+    #[cfg(not(all(feature = "component", target_family = "wasm")))]
+    drop(value);
 }
 
 /// Checks what can be told without parsing: size, emptiness, binary content, markup.
