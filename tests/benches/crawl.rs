@@ -7,14 +7,12 @@
 use std::time::{Duration, Instant};
 
 use riptide_dispatcher::crawls::{CrawlRequest, Crawls};
-use riptide_e2e::{namespace, worker_config, Answer, InProcessWorker, TestSite};
+use riptide_e2e::{namespace, worker_config, Answer, InProcessWorker, TestSite, ARRIVAL_JITTER};
 use riptide_shared::settings::RedisSettings;
 
 const HOSTS: u8 = 20;
 const PAGES: usize = 200;
 const DELAY: Duration = Duration::from_millis(200);
-/// Arrival times at a site differ from fetch starts by the loopback round trip.
-const JITTER: Duration = Duration::from_millis(10);
 
 fn page(n: usize) -> Answer {
     let links: String = (1..=5)
@@ -81,7 +79,7 @@ async fn main() {
         .map(|site| {
             site.gaps()
                 .iter()
-                .filter(|gap| **gap + JITTER < DELAY)
+                .filter(|gap| **gap + ARRIVAL_JITTER < DELAY)
                 .count()
         })
         .sum();

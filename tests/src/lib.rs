@@ -21,6 +21,13 @@ use riptide_worker::config::WorkerConfig;
 use riptide_worker::sandbox::{Sandbox, SandboxConfig};
 use tokio_util::sync::CancellationToken;
 
+/// How much closer than a host's delay two requests may arrive at a test site. Politeness
+/// spaces fetch *starts* on Redis's clock; a request then reaches the site after Redis's
+/// reply, the worker's scheduling and the loopback connection, which on a loaded 2-core
+/// machine running several crawls at once vary by tens of milliseconds (15 ms has been
+/// seen), so two arrivals can be that much closer than the starts were.
+pub const ARRIVAL_JITTER: Duration = Duration::from_millis(50);
+
 #[path = "../../guest-extractor/tests/corpus/mod.rs"]
 pub mod corpus;
 

@@ -9,7 +9,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use riptide_dispatcher::crawls::{CrawlRequest, Crawls};
-use riptide_e2e::{delete_queues, namespace, worker_config, Answer, InProcessWorker, TestSite};
+use riptide_e2e::{
+    delete_queues, namespace, worker_config, Answer, InProcessWorker, TestSite, ARRIVAL_JITTER,
+};
 use riptide_shared::crawl::Scope;
 use riptide_shared::frontier::CrawlStatus;
 use riptide_shared::settings::RedisSettings;
@@ -340,7 +342,7 @@ async fn a_slow_host_paces_itself_while_fast_hosts_finish_and_status_says_why() 
         slow.gaps()
             .iter()
             .skip(1)
-            .all(|gap| *gap + Duration::from_millis(10) >= Duration::from_secs(2)),
+            .all(|gap| *gap + ARRIVAL_JITTER >= Duration::from_secs(2)),
         "{:?}",
         slow.gaps()
     );

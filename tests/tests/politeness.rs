@@ -5,14 +5,14 @@
 
 use std::time::Duration;
 
-use riptide_e2e::{namespace, worker_config, Answer, Dispatcher, InProcessWorker, TestSite};
+use riptide_e2e::{
+    namespace, worker_config, Answer, Dispatcher, InProcessWorker, TestSite, ARRIVAL_JITTER,
+};
 use riptide_extractor::ExtractionMode;
 use riptide_shared::job::{Job, JobKind};
 use riptide_worker::config::WorkerConfig;
 
 const FINISH: Duration = Duration::from_secs(120);
-/// Arrival times at the site differ from fetch starts by the loopback round trip.
-const JITTER: Duration = Duration::from_millis(10);
 
 fn page(n: usize) -> Answer {
     Answer::html(format!(
@@ -85,7 +85,7 @@ async fn two_workers_keep_each_hosts_delay_and_concurrency() {
         assert_eq!(site.requests().len(), 9, "{:?}", site.requests());
         let gaps = site.gaps();
         assert!(
-            gaps.iter().all(|gap| *gap + JITTER >= delay),
+            gaps.iter().all(|gap| *gap + ARRIVAL_JITTER >= delay),
             "fetch starts closer than {delay:?}: {gaps:?}"
         );
         assert_eq!(site.max_in_flight(), 1, "two fetches at once on one host");
@@ -128,13 +128,13 @@ async fn a_slow_host_does_not_hold_back_fast_ones() {
         last(&fast)
     );
     assert!(
-        last(&slow) >= Duration::from_secs(4) - JITTER,
+        last(&slow) >= Duration::from_secs(4) - ARRIVAL_JITTER,
         "robots.txt then 4 pages, 1 s apart"
     );
     assert!(
         slow.gaps()
             .iter()
-            .all(|gap| *gap + JITTER >= Duration::from_secs(1)),
+            .all(|gap| *gap + ARRIVAL_JITTER >= Duration::from_secs(1)),
         "{:?}",
         slow.gaps()
     );
@@ -177,7 +177,7 @@ async fn a_429_with_retry_after_slows_its_host_down() {
         .min()
         .unwrap();
     assert!(
-        next + JITTER >= Duration::from_secs(2),
+        next + ARRIVAL_JITTER >= Duration::from_secs(2),
         "the host was asked again {next:?} after a Retry-After of 2 s"
     );
     a.stop().await;
