@@ -14,9 +14,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use dom_query::{local_name, Attr, Document, NodeData, NodeId, NodeRef};
 use rustc_hash::FxHashMap;
 
-use crate::element::{attr, body, with_element, NameWords};
-use crate::render::is_rendered_element;
-use crate::text::{with_text, words_in};
+use crate::element::{attr, body, is_hidden, NameWords};
+use crate::text::{tally, with_text, Count, Tally};
 
 /// Elements that are chrome wherever they are: navigation, forms, embedded widgets.
 const CHROME_ELEMENTS: &[&str] = &[
@@ -33,8 +32,7 @@ const CANDIDATE_ELEMENTS: &[&str] = &["article", "div", "main", "section"];
 fn is_chrome_element(name: &str, attrs: &[Attr]) -> bool {
     CHROME_ELEMENTS.contains(&name)
         || attr(attrs, &local_name!("role")).is_some_and(|role| CHROME_ROLES.contains(&role))
-        || attr(attrs, &local_name!("hidden")).is_some()
-        || attr(attrs, &local_name!("aria-hidden")) == Some("true")
+        || is_hidden(attrs)
 }
 
 /// Words in class and id names that mark chrome: menus, sidebars, cookie banners, sharing,
@@ -183,25 +181,25 @@ pub fn named_content(doc: &Document) -> Option<NamedBlock> {
 
 /// What the named-block search needs to know of a page, from one walk over it: the elements
 /// that may be the named block and those that may be chrome, each with the words it renders
-/// (as [`TextCounts`] counts them under the body). Only those elements are recorded: a
-/// count for every node of the page cost more time than the rest of the search.
-///
-/// [`TextCounts`]: crate::text::TextCounts
+/// under the body. Only those elements are recorded: a count for every node of the page
+/// cost more time than the rest of the search.
 struct Survey<'a> {
     body_words: usize,
     /// The elements that may name the content, in document order, with their words.
     candidates: Vec<(Names<'a>, usize)>,
     /// The elements that are chrome by their tag, role or names, with their words.
     chrome_words: FxHashMap<NodeId, usize>,
+    /// Where the words start to count.
+    body: NodeId,
 }
 
-/// A node on the survey's path from the root, with the words counted under it so far.
-struct Open<'a> {
-    node: NodeRef<'a>,
-    words: usize,
-    /// Whether the text under it counts: it is in the body and rendered.
-    counting: bool,
+/// Which of a survey's records an element's words go to.
+#[derive(Clone, Copy)]
+struct Recorded {
+    node: NodeId,
+    /// Its index among the candidates.
     candidate: Option<usize>,
+    body: bool,
     chrome: bool,
 }
 
@@ -211,67 +209,40 @@ impl<'a> Survey<'a> {
             body_words: 0,
             candidates: Vec::new(),
             chrome_words: FxHashMap::default(),
+            body: body.id,
         };
-        // A walk in document order keeping the path from the root; a node's words are added
-        // to its parent's when the walk leaves it.
-        let mut path: Vec<Open<'a>> = Vec::new();
-        let mut next = Some(doc.root());
-        loop {
-            let Some(node) = next else {
-                let Some(open) = path.pop() else { break };
-                if open.node.id == body.id {
-                    survey.body_words = open.words;
-                }
-                if let Some(index) = open.candidate {
-                    survey.candidates[index].1 = open.words;
-                }
-                if open.chrome {
-                    survey.chrome_words.insert(open.node.id, open.words);
-                }
-                if let Some(parent) = path.last_mut() {
-                    parent.words += open.words;
-                }
-                next = open.node.next_sibling();
-                continue;
-            };
-            let parent_counting = path.last().is_some_and(|parent| parent.counting);
-            // Scripts and styles are most of a page's text: it is not even read.
-            let text_words = with_text(&node, |text| parent_counting.then(|| words_in(text)));
-            if let Some(words) = text_words {
-                if let (Some(parent), Some(words)) = (path.last_mut(), words) {
-                    parent.words += words;
-                }
-                next = node.next_sibling();
-                continue;
-            }
-            let element = with_element(&node, |name, attrs| {
-                (
-                    is_rendered_element(name, attrs),
-                    is_candidate(name, attrs),
-                    is_chrome_element(name, attrs) || CHROME_WORDS.name(attrs),
-                )
-            });
-            let (counting, candidate, chrome) = match element {
-                Some((rendered, candidate, chrome)) => (
-                    (parent_counting || node.id == body.id) && rendered,
-                    candidate.then(|| {
-                        survey.candidates.push((Names::of(node), 0));
-                        survey.candidates.len() - 1
-                    }),
-                    chrome,
-                ),
-                None => (parent_counting, None, false),
-            };
-            path.push(Open {
-                node,
-                words: 0,
-                counting,
-                candidate,
-                chrome,
-            });
-            next = node.first_child();
-        }
+        tally(doc.root(), body.id, &mut survey);
         survey
+    }
+}
+
+impl<'a> Tally<'a> for Survey<'a> {
+    type Mark = Recorded;
+
+    fn enter(&mut self, node: &NodeRef<'a>, element: Option<(&str, &[Attr])>) -> Option<Recorded> {
+        let (name, attrs) = element?;
+        let recorded = Recorded {
+            node: node.id,
+            candidate: is_candidate(name, attrs).then(|| {
+                self.candidates.push((Names::of(*node), 0));
+                self.candidates.len() - 1
+            }),
+            body: node.id == self.body,
+            chrome: is_chrome_element(name, attrs) || CHROME_WORDS.name(attrs),
+        };
+        (recorded.body || recorded.candidate.is_some() || recorded.chrome).then_some(recorded)
+    }
+
+    fn leave(&mut self, recorded: Recorded, count: Count) {
+        if recorded.body {
+            self.body_words = count.words;
+        }
+        if let Some(candidate) = recorded.candidate.and_then(|i| self.candidates.get_mut(i)) {
+            candidate.1 = count.words;
+        }
+        if recorded.chrome {
+            self.chrome_words.insert(recorded.node, count.words);
+        }
     }
 }
 

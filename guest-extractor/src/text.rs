@@ -4,15 +4,101 @@
 //! text" of many nested nodes; asking the DOM each time re-reads every subtree once per
 //! ancestor (nodes x depth). Counts summed bottom-up cost one walk.
 
-use dom_query::{NodeData, NodeId, NodeRef};
+use dom_query::{Attr, NodeData, NodeId, NodeRef};
 use rustc_hash::FxHashMap;
 
 use crate::render::is_rendered_element;
 
+/// Words a subtree renders, and how many of them are link text.
 #[derive(Debug, Clone, Copy, Default)]
-struct Count {
-    words: usize,
-    linked: usize,
+pub struct Count {
+    pub words: usize,
+    pub linked: usize,
+}
+
+/// What a counting walk ([`tally`]) reports, and of which nodes.
+pub trait Tally<'a> {
+    /// Handed back with a node's count when the walk leaves it.
+    type Mark;
+    /// Called on entering each node that is not text (`element`: its tag and attributes,
+    /// `None` for the document); a mark asks for the node's count.
+    fn enter(&mut self, node: &NodeRef<'a>, element: Option<(&str, &[Attr])>)
+        -> Option<Self::Mark>;
+    /// The count of a node `enter` marked, when the walk leaves it.
+    fn leave(&mut self, mark: Self::Mark, count: Count);
+}
+
+/// Counts the words each node under `root` renders in one walk in document order that
+/// keeps the path from the root: a node's count is added to its parent's when the walk
+/// leaves it. Text counts from `counted` down (the root itself, or the body of a page
+/// whose other elements matter too) and not inside elements that render nothing (scripts,
+/// styles, hidden blocks): those are walked, so `tally` sees every element, but their text
+/// is not even read.
+pub fn tally<'a, T: Tally<'a>>(root: NodeRef<'a>, counted: NodeId, tally: &mut T) {
+    struct Open<'a, M> {
+        node: NodeRef<'a>,
+        count: Count,
+        counting: bool,
+        link: bool,
+        mark: Option<M>,
+    }
+    let mut path: Vec<Open<'a, T::Mark>> = Vec::new();
+    let mut next = Some(root);
+    loop {
+        let Some(node) = next else {
+            let Some(mut open) = path.pop() else { break };
+            if open.link {
+                open.count.linked = open.count.words;
+            }
+            if let Some(parent) = path.last_mut() {
+                parent.count.words += open.count.words;
+                parent.count.linked += open.count.linked;
+            }
+            if let Some(mark) = open.mark {
+                tally.leave(mark, open.count);
+            }
+            next = open.node.next_sibling();
+            continue;
+        };
+        let parent_counting = path.last().is_some_and(|parent| parent.counting);
+        let counting = parent_counting || node.id == counted;
+        // The node is read once: a text is counted where it lies, an element or the
+        // document goes on the path.
+        let entered = node.query(|n| match &n.data {
+            NodeData::Text { contents } => {
+                if let Some(parent) = path.last_mut().filter(|_| parent_counting) {
+                    parent.count.words += words_in(contents);
+                }
+                false
+            }
+            NodeData::Element(element) => {
+                let name: &str = &element.name.local;
+                path.push(Open {
+                    node,
+                    count: Count::default(),
+                    counting: counting && is_rendered_element(name, &element.attrs),
+                    link: name == "a",
+                    mark: tally.enter(&node, Some((name, &element.attrs))),
+                });
+                true
+            }
+            _ => {
+                path.push(Open {
+                    node,
+                    count: Count::default(),
+                    counting,
+                    link: false,
+                    mark: tally.enter(&node, None),
+                });
+                true
+            }
+        });
+        next = if entered == Some(true) {
+            node.first_child()
+        } else {
+            node.next_sibling()
+        };
+    }
 }
 
 /// Words and link words of each node under a root, as the tree was when counted: the words
@@ -21,41 +107,25 @@ pub struct TextCounts {
     counts: FxHashMap<NodeId, Count>,
 }
 
+impl Tally<'_> for TextCounts {
+    type Mark = NodeId;
+
+    fn enter(&mut self, node: &NodeRef<'_>, _: Option<(&str, &[Attr])>) -> Option<NodeId> {
+        Some(node.id)
+    }
+
+    fn leave(&mut self, node: NodeId, count: Count) {
+        self.counts.insert(node, count);
+    }
+}
+
 impl TextCounts {
     pub fn of(root: &NodeRef<'_>) -> Self {
-        let mut counts: FxHashMap<NodeId, Count> = FxHashMap::default();
-        // A walk in document order that keeps the path from the root: a node's count is
-        // added to its parent's when the walk leaves it. Elements that render nothing
-        // (scripts, styles, hidden blocks) count zero and are not entered.
-        let mut path: Vec<(NodeRef<'_>, Count, bool)> = Vec::new();
-        let mut next = Some(*root);
-        loop {
-            let finished = match next {
-                Some(node) => match visit(&node) {
-                    Visit::Leaf(count) => Some((node, count)),
-                    Visit::Enter { link } => {
-                        path.push((node, Count::default(), link));
-                        next = node.first_child();
-                        continue;
-                    }
-                },
-                None => path.pop().map(|(node, mut count, link)| {
-                    if link {
-                        count.linked = count.words;
-                    }
-                    (node, count)
-                }),
-            };
-            let Some((node, count)) = finished else { break };
-            counts.insert(node.id, count);
-            let Some((_, parent, _)) = path.last_mut() else {
-                break;
-            };
-            parent.words += count.words;
-            parent.linked += count.linked;
-            next = node.next_sibling();
-        }
-        Self { counts }
+        let mut counts = Self {
+            counts: FxHashMap::default(),
+        };
+        tally(*root, root.id, &mut counts);
+        counts
     }
 
     /// Words in the node's visible text (0 for a node that was not under the root).
@@ -67,33 +137,6 @@ impl TextCounts {
     pub fn linked_words(&self, node: &NodeRef<'_>) -> usize {
         self.counts.get(&node.id).map_or(0, |c| c.linked)
     }
-}
-
-/// What the counting walk does with a node.
-enum Visit {
-    /// A text node, or an element that renders nothing: counted without entering it.
-    Leaf(Count),
-    /// An element that renders (or the document): its count is its children's.
-    Enter { link: bool },
-}
-
-fn visit(node: &NodeRef<'_>) -> Visit {
-    node.query(|n| match &n.data {
-        NodeData::Text { contents } => Visit::Leaf(Count {
-            words: words_in(contents),
-            linked: 0,
-        }),
-        NodeData::Element(element) => {
-            let name: &str = &element.name.local;
-            if is_rendered_element(name, &element.attrs) {
-                Visit::Enter { link: name == "a" }
-            } else {
-                Visit::Leaf(Count::default())
-            }
-        }
-        _ => Visit::Enter { link: false },
-    })
-    .unwrap_or(Visit::Leaf(Count::default()))
 }
 
 /// Runs `f` on a text node's text where it lies, without a copy; `None` for other nodes.
