@@ -43,7 +43,7 @@ unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
 # The linear memory the component starts with, stack and static data included: room for a
 # typical page's heap, which the guest allocator (guest-extractor/src/heap.rs) uses before
 # it grows the memory. Given to the final link only, so std is not rebuilt for it.
-initial_memory_mib="${GUEST_INITIAL_MEMORY_MIB:-8}"
+initial_memory_mib="${GUEST_INITIAL_MEMORY_MIB:-4}"
 
 log "building guest component with $(/usr/bin/rustc --version)"
 (

@@ -23,6 +23,10 @@ const PAGE_BYTES: usize = 64 * 1024;
 /// Bytes beyond an allocation's size and alignment that talc may need around its chunk
 /// (tag, free-list node, heap end marker): an upper bound, so one growth always suffices.
 const CHUNK_OVERHEAD: usize = 64;
+/// The least the memory grows by: a page that outgrows the initial memory usually goes on
+/// allocating, and each growth costs the host an `mprotect` now and another when the slot
+/// is reset, so it grows by 1 MiB at a time rather than by what one allocation asks.
+const GROWTH_PAGES: usize = 16;
 
 extern "C" {
     /// The first byte after the stack and static data, defined by the linker.
@@ -65,10 +69,12 @@ fn grow<B: Binning>(
     layout: Layout,
     memory_end: usize,
 ) -> Result<(), ()> {
-    let pages = (layout.size() + layout.align() + CHUNK_OVERHEAD).div_ceil(PAGE_BYTES);
-    if memory_grow::<0>(pages) == usize::MAX {
-        return Err(());
-    }
+    let needed = (layout.size() + layout.align() + CHUNK_OVERHEAD).div_ceil(PAGE_BYTES);
+    // Near the memory limit the full step may be refused where what is needed is not.
+    let pages = [needed.max(GROWTH_PAGES), needed]
+        .into_iter()
+        .find(|&pages| memory_grow::<0>(pages) != usize::MAX)
+        .ok_or(())?;
     let new_end = (memory_end + pages * PAGE_BYTES) as *mut u8;
     talc.source.end = match talc.source.end {
         // SAFETY: the grown pages start where the heap ends; they are the allocator's.
