@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use riptide_extractor::{ExtractionMode, Limits};
-use riptide_worker::sandbox::{CacheOutcome, Sandbox};
+use riptide_worker::sandbox::{CacheOutcome, Sandbox, SandboxConfig, SandboxError};
 use wasmtime::component::Component;
 use wasmtime::Engine;
 
@@ -117,6 +117,38 @@ fn fuel_grows_linearly_with_a_page_of_many_links() {
         "4x the links cost {:.1}x the fuel",
         large as f64 / small as f64
     );
+}
+
+#[test]
+fn a_page_past_the_memory_limit_stops_with_a_memory_limit_and_the_next_page_runs() {
+    // The guest starts with 4 MiB and grows 1 MiB at a time; with a 6 MiB limit a page
+    // whose heap needs far more is denied, and the denial is reported as the limit.
+    let sandbox = Sandbox::new(SandboxConfig {
+        max_memory_mb: 6,
+        ..common::config(PathBuf::new())
+    })
+    .unwrap();
+    let mut html = String::from("<html><head><title>Big</title></head><body><article>");
+    while html.len() < 2 << 20 {
+        html.push_str("<p>A paragraph of an article far larger than the memory limit allows.</p>");
+    }
+    html.push_str("</article></body></html>");
+    match sandbox.extract(&html, "https://example.com/", &ExtractionMode::Article) {
+        Err(SandboxError::MemoryLimit {
+            limit_mb: 6,
+            denied,
+        }) => assert!(denied >= 1),
+        other => panic!(
+            "expected the memory limit, got {:?}",
+            other.map(|run| run.stats)
+        ),
+    }
+    let page = corpus::page("4219d096");
+    let run = sandbox
+        .extract(&page.html, &page.url, &ExtractionMode::Article)
+        .unwrap();
+    assert!(run.result.is_ok(), "{:?}", run.result.err());
+    assert!(run.stats.peak_memory_bytes <= 6 << 20);
 }
 
 #[test]
