@@ -500,7 +500,7 @@ impl Sandbox {
         match error.downcast_ref::<Trap>() {
             Some(Trap::OutOfFuel) => SandboxError::FuelExhausted { fuel },
             // A denied memory.grow surfaces as the guest allocator aborting: the memory limit.
-            _ if limiter.denied() > 0 => SandboxError::MemoryLimit {
+            _ if limiter.out_of_memory() => SandboxError::MemoryLimit {
                 limit_mb: self.config.max_memory_mb,
                 denied: limiter.denied(),
             },
@@ -515,7 +515,7 @@ impl Sandbox {
         error: wasmtime::Error,
     ) -> SandboxError {
         let limiter = &store.data().limiter;
-        if limiter.denied() > 0 {
+        if limiter.out_of_memory() {
             return SandboxError::MemoryLimit {
                 limit_mb: self.config.max_memory_mb,
                 denied: limiter.denied(),
