@@ -71,24 +71,24 @@ pub fn tally<'a, T: Tally<'a>>(root: NodeRef<'a>, counted: NodeId, tally: &mut T
                 }
                 false
             }
-            NodeData::Element(element) => {
-                let name: &str = &element.name.local;
-                path.push(Open {
-                    node,
-                    count: Count::default(),
-                    counting: counting && is_rendered_element(name, &element.attrs),
-                    link: name == "a",
-                    mark: tally.enter(&node, Some((name, &element.attrs))),
-                });
-                true
-            }
-            _ => {
+            data => {
+                let (counting, link, mark) = match data {
+                    NodeData::Element(element) => {
+                        let name: &str = &element.name.local;
+                        (
+                            counting && is_rendered_element(name, &element.attrs),
+                            name == "a",
+                            tally.enter(&node, Some((name, &element.attrs))),
+                        )
+                    }
+                    _ => (counting, false, tally.enter(&node, None)),
+                };
                 path.push(Open {
                     node,
                     count: Count::default(),
                     counting,
-                    link: false,
-                    mark: tally.enter(&node, None),
+                    link,
+                    mark,
                 });
                 true
             }
