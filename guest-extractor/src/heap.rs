@@ -70,9 +70,11 @@ fn grow<B: Binning>(
     memory_end: usize,
 ) -> Result<(), ()> {
     let needed = (layout.size() + layout.align() + CHUNK_OVERHEAD).div_ceil(PAGE_BYTES);
-    // Near the memory limit the full step may be refused where what is needed is not.
-    let pages = [needed.max(GROWTH_PAGES), needed]
-        .into_iter()
+    let step = needed.max(GROWTH_PAGES);
+    // Near the memory limit the full step may be refused where what is needed is not; a
+    // request already as large as the step is not made twice.
+    let pages = std::iter::once(step)
+        .chain((step > needed).then_some(needed))
         .find(|&pages| memory_grow::<0>(pages) != usize::MAX)
         .ok_or(())?;
     let new_end = (memory_end + pages * PAGE_BYTES) as *mut u8;
