@@ -17,7 +17,7 @@ use crate::quality::word_count;
 use crate::render::{self, Rendered};
 
 use crate::container::is_named_article_body;
-use crate::nesting;
+use crate::markup;
 use crate::text::TextCounts;
 
 /// Replaces each HTML template that is all there is of a named content block with its
@@ -35,9 +35,9 @@ pub fn inline_content_templates(doc: &Document, max_depth: usize) {
         })
         .collect();
     for script in templates {
-        let markup = script.text();
-        let (markup, _) = nesting::flatten_deep_nesting(&markup, max_depth);
-        script.replace_with_html(markup.as_ref());
+        let template = script.text();
+        let (template, _) = markup::prepare(&template, max_depth);
+        script.replace_with_html(template.as_ref());
     }
 }
 
@@ -62,7 +62,7 @@ pub fn prefer_article_body(
         return article;
     }
     // Usually plain text with a line per paragraph; some sites put markup in it.
-    let markup = if body.contains('<') && body.contains('>') {
+    let body_markup = if body.contains('<') && body.contains('>') {
         body.to_string()
     } else {
         body.lines()
@@ -71,8 +71,8 @@ pub fn prefer_article_body(
             .map(|line| format!("<p>{}</p>", escape_html(line)))
             .collect()
     };
-    let (markup, _) = nesting::flatten_deep_nesting(&markup, max_depth);
-    let doc = Document::fragment(markup.as_ref());
+    let (body_markup, _) = markup::prepare(&body_markup, max_depth);
+    let doc = Document::fragment(body_markup.as_ref());
     let mut rendered = render::render([doc.root()], base);
     if let Some(article) = article {
         rendered.links = article.links;

@@ -17,8 +17,8 @@ mod error;
 mod language;
 mod limits;
 mod links;
+mod markup;
 mod metadata;
-mod nesting;
 mod quality;
 mod render;
 mod text;
@@ -157,7 +157,8 @@ fn extract_page(
     with_links: bool,
 ) -> Result<(ExtractedDoc, ExtractionStats, PageLinks), ExtractError> {
     check_input(html, limits)?;
-    let (html, nesting) = nesting::flatten_deep_nesting(html, limits.max_depth);
+    let input_bytes = html.len();
+    let (html, nesting) = markup::prepare(html, limits.max_depth);
     let page_url = Url::parse(url.trim()).ok().filter(|u| u.has_host());
     let doc = Document::from(html.as_ref());
     if memchr::memmem::find(html.as_bytes(), b"text/template").is_some() {
@@ -270,7 +271,7 @@ fn extract_page(
         description: page_meta.description,
     };
     let stats = ExtractionStats {
-        input_bytes: u64::try_from(html.len()).unwrap_or(u64::MAX),
+        input_bytes: u64::try_from(input_bytes).unwrap_or(u64::MAX),
         node_count,
         max_depth: nesting.max_depth,
         flattened_nodes: nesting.flattened,
@@ -296,7 +297,7 @@ pub fn validate_html(html: &str) -> ValidationReport {
     if let Err(e) = check_input(html, &limits) {
         problems.push(e.to_string());
     }
-    let (_, nesting) = nesting::flatten_deep_nesting(html, limits.max_depth);
+    let (_, nesting) = markup::prepare(html, limits.max_depth);
     if nesting.flattened > 0 {
         problems.push(format!(
             "{} elements are nested deeper than {} levels and will be flattened",
