@@ -194,10 +194,11 @@ pub fn prepare(html: &str, max_depth: usize) -> (Cow<'_, str>, NestingStats) {
         let name_end = name_start + tag_name_len(&bytes[name_start..]);
         let lowered = TagName::new(&bytes[name_start..name_end]);
         let name = lowered.as_str();
-        let mut script_type = ScriptType::Code;
+        // The first of repeated attributes is the one the parser keeps.
+        let mut script_type = None;
         let tag = scan_tag(bytes, name_end, |attribute, value| {
-            if attribute.eq_ignore_ascii_case(b"type") {
-                script_type = ScriptType::of(value);
+            if script_type.is_none() && attribute.eq_ignore_ascii_case(b"type") {
+                script_type = Some(ScriptType::of(value));
             }
         });
         let Some(tag_end) = tag.end else {
@@ -224,7 +225,7 @@ pub fn prepare(html: &str, max_depth: usize) -> (Cow<'_, str>, NestingStats) {
         context.saw_start(name);
         if kind == Kind::RawText {
             let body_end = raw_text_end(bytes, tag_end, name);
-            if context.may_leave_out(name, script_type) {
+            if context.may_leave_out(name, script_type.unwrap_or(ScriptType::Code)) {
                 edit.replace(tag_end, body_end, "");
             }
             pos = body_end;
@@ -667,7 +668,8 @@ mod tests {
             r#"<script type="application/ld+json">{"@type":"NewsArticle"}</script>"#,
             r#"<script type="text/template"><p>template</p></script>"#,
             r#"<script type=" text/JavaScript; charset=utf-8">code()</script>"#,
-            r#"<script type="module">import x from "y";</script></head>"#,
+            r#"<script type="module">import x from "y";</script>"#,
+            r#"<script TYPE="application/ld+json" type="module">{}</script></head>"#,
             r#"<body><p>text</p></body>"#,
         );
         let (out, _) = prepare(html, DEEP);
@@ -678,7 +680,9 @@ mod tests {
                 r#"<script type="application/ld+json">{"@type":"NewsArticle"}</script>"#,
                 r#"<script type="text/template"><p>template</p></script>"#,
                 r#"<script type=" text/JavaScript; charset=utf-8"></script>"#,
-                r#"<script type="module"></script></head><body><p>text</p></body>"#,
+                r#"<script type="module"></script>"#,
+                r#"<script TYPE="application/ld+json" type="module">{}</script></head>"#,
+                r#"<body><p>text</p></body>"#,
             )
         );
         assert_same_parse(html);
