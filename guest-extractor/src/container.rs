@@ -15,7 +15,7 @@ use dom_query::{local_name, Attr, Document, NodeData, NodeId, NodeRef};
 use rustc_hash::FxHashMap;
 
 use crate::element::{attr, body, is_hidden, NameWords};
-use crate::text::{tally, with_text, Count, Tally};
+use crate::text::{for_each_text_outside_code, tally, Count, Tally};
 
 /// Elements that are chrome wherever they are: navigation, forms, embedded widgets.
 const CHROME_ELEMENTS: &[&str] = &[
@@ -413,23 +413,12 @@ impl<'a> Names<'a> {
     }
 }
 
-/// Characters other than whitespace in the text under `node`, outside what `skip` says to
-/// leave out.
+/// Characters other than whitespace in the text under `node`, outside scripts, style
+/// sheets and what `skip` says to leave out.
 fn visible_chars(node: &NodeRef<'_>, skip: impl Fn(&NodeRef<'_>) -> bool) -> usize {
     let mut chars = 0;
-    let mut stack = vec![*node];
-    while let Some(next) = stack.pop() {
-        if with_text(&next, |text| {
-            chars += text.chars().filter(|c| !c.is_whitespace()).count()
-        })
-        .is_some()
-        {
-            continue;
-        }
-        if next.id != node.id && skip(&next) {
-            continue;
-        }
-        stack.extend(next.children_it(false));
-    }
+    for_each_text_outside_code(node, skip, |text| {
+        chars += text.chars().filter(|c| !c.is_whitespace()).count();
+    });
     chars
 }

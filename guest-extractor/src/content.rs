@@ -10,7 +10,7 @@ use crate::container::NamedBlock;
 use crate::element::{self, with_element, NameWords};
 use crate::error::ExtractError;
 use crate::render::collapse_whitespace;
-use crate::text::{with_text, TextCounts};
+use crate::text::{is_code_text, text_outside_code, with_text, TextCounts};
 
 /// Words in class and id names that mark page furniture inside an article block: bylines,
 /// datelines, captions, sharing, related links, galleries, newsletter prompts.
@@ -221,14 +221,14 @@ fn holds(outer: &Document, inner: &Document) -> bool {
     let texts: Vec<String> = inner
         .root()
         .descendants_it()
-        .filter(|n| n.is_text())
+        .filter(|n| n.is_text() && !is_code_text(n))
         .map(|n| collapse_whitespace(&n.text()))
         .filter(|t| t.chars().count() >= 20)
         .collect();
     let (Some(first), Some(last)) = (texts.first(), texts.last()) else {
         return false;
     };
-    let outer_text = collapse_whitespace(&outer.root().text());
+    let outer_text = collapse_whitespace(&text_outside_code(&outer.root()));
     outer_text.contains(first.as_str()) && outer_text.contains(last.as_str())
 }
 
@@ -291,6 +291,7 @@ pub fn lead(page: &Document, description: &str) -> Option<Lead> {
                 text.starts_with(&prefix) || prefix.starts_with(&text)
             })
             .unwrap_or(false)
+                && !is_code_text(node)
         })
         .take(50)
         .find_map(|start| {
@@ -299,7 +300,7 @@ pub fn lead(page: &Document, description: &str) -> Option<Lead> {
                 if INVISIBLE_PARENTS.contains(&name.as_ref()) {
                     return None;
                 }
-                let text = collapse_whitespace(&block.text());
+                let text = collapse_whitespace(&text_outside_code(&block));
                 let ok = !is_dek_or_caption(&block)
                     && text.starts_with(&prefix)
                     && text.chars().count() <= longest;
@@ -390,7 +391,7 @@ pub fn remove_furniture(doc: &Document) {
         if words == 0 || words >= 2 * SHORT_BLOCK_WORDS {
             continue;
         }
-        let lower = node.text().to_lowercase();
+        let lower = text_outside_code(node).to_lowercase();
         let lower =
             lower.trim_start_matches(|c: char| !c.is_alphanumeric() && c != '\u{a9}' && c != '(');
         // A block that is one link and nothing else is a pointer to another story.
@@ -413,7 +414,7 @@ fn remove_trailing_headings(doc: &Document) {
     loop {
         let last_text = root
             .descendants_it()
-            .filter(|n| n.is_text() && !n.text().trim().is_empty())
+            .filter(|n| n.is_text() && !is_code_text(n) && !n.text().trim().is_empty())
             .last();
         let Some(last_text) = last_text else { return };
         let heading = last_text.ancestors_it(None).find(|a| {

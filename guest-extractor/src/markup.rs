@@ -8,19 +8,17 @@
 //! deepest kept ancestor. Elements whose end tag is optional (`p`, `li`, `td`, ...) are not
 //! counted: unclosed ones would make ordinary pages look deep.
 //!
-//! Scripts and styles: half of a typical news page's bytes are JavaScript and CSS, three
-//! fifths of them in the document's head (dev pages: 30% of all bytes in the head, 23% in
-//! the body), which the parser would tokenize character by character into text nodes that
-//! nothing reads and readability deletes. Those in the head are left out (the elements
-//! stay, empty); a script whose `type` says it carries data (JSON-LD, an HTML template, an
-//! import map) keeps its body. Leaving bytes out must not change how the parser reads
-//! anything else, so the scan follows the HTML tokenizer wherever it decides where a tag, a
-//! comment or a raw-text body ends (quoted attribute values, `--!>`, the escapes of script
-//! data), and the tree builder where it decides that the head has ended (the first text or
-//! element that belongs in the body). Bodies in the body stay: the content heuristics
-//! measure a block's text with its scripts (a lead's length, a named block's characters),
-//! and leaving them out there changed the output of a few pages (F1 on the snippets half
-//! 0.9321 to 0.9308), where leaving out the head's changes nothing.
+//! Scripts and styles: half of a typical news page's bytes are JavaScript and CSS (dev
+//! pages: 30% of all bytes in the head, 23% in the body), which the parser would tokenize
+//! character by character into text nodes that nothing reads and readability deletes. Their
+//! bodies are left out (the elements stay, empty); a script whose `type` says it carries
+//! data (JSON-LD, an HTML template, an import map) keeps its body, and so does whatever the
+//! scan cannot be sure is raw text (inside SVG or MathML, after a frameset). Leaving bytes
+//! out must not change how the parser reads anything else, so the scan follows the HTML
+//! tokenizer wherever it decides where a tag, a comment or a raw-text body ends (quoted
+//! attribute values, `--!>`, the escapes of script data, CDATA in SVG). The content
+//! heuristics read text without what scripts and styles hold ([`crate::text`]), so they
+//! see the same page either way.
 
 use std::borrow::Cow;
 
@@ -70,51 +68,79 @@ impl Kind {
 }
 
 /// Where the parser is, as far as leaving a script's or a style's body out is concerned.
-#[derive(Debug)]
+///
+/// In HTML a `<script>` or `<style>` is raw text wherever it appears (in the head, the body,
+/// a table, a template), except in SVG and MathML, where it is an element like any other
+/// and its content is markup, and in a frameset, which ignores it. SVG is common (icons),
+/// so the scan follows it as far as it can be sure how the tree builder reads it; past
+/// anything it cannot follow exactly (MathML, a frameset, HTML inside SVG) it leaves
+/// nothing more out.
+#[derive(Debug, Default)]
 struct Context {
-    /// Still in the document's head, by the tree builder's rules ("before head", "in
-    /// head", "in head noscript", "after head"): no text or element of the body yet.
-    head: bool,
-    /// `</head>` was seen: a `<noscript>` now starts the body.
-    after_head: bool,
+    /// `<svg>` elements open: the tree builder's current node is an SVG element.
+    svg_depth: u32,
+    /// The scan can no longer be sure where the parser is.
+    unsure: bool,
 }
 
 impl Context {
-    fn new() -> Self {
-        Self {
-            head: true,
-            after_head: false,
-        }
+    fn in_svg(&self) -> bool {
+        self.svg_depth > 0
     }
 
-    /// `text` lies between two tags: anything but whitespace starts the body.
-    fn saw_text(&mut self, text: &[u8]) {
-        if self.head && !text.iter().all(|b| is_space(*b)) {
-            self.head = false;
+    /// A start tag; `after` is the input just past it.
+    fn saw_start(&mut self, name: &str, self_closing: bool, after: &[u8]) {
+        if self.unsure {
+            return;
         }
-    }
-
-    /// A start tag: one that belongs in the body (SVG, MathML and a frameset among them,
-    /// where scripts and styles are not raw text) starts it.
-    fn saw_start(&mut self, name: &str) {
-        if self.head && !(is_head_element(name) && !(self.after_head && name == "noscript")) {
-            self.head = false;
+        if !self.in_svg() {
+            match name {
+                "svg" if !self_closing => self.svg_depth = 1,
+                "math" | "frameset" => self.unsure = true,
+                _ => {}
+            }
+            return;
+        }
+        if ends_svg(name) {
+            self.unsure = true;
+        } else if name == "svg" {
+            self.svg_depth += u32::from(!self_closing);
+        } else if self_closing {
+            // A self-closing SVG element is closed at once: nothing of it stays open.
+        } else if matches!(name, "title" | "desc") || Kind::of(name) == Kind::RawText {
+            // HTML integration points (`title`, `desc`), and elements that would be raw
+            // text in HTML: the scan reads them as the parser does only while they hold
+            // nothing but text.
+            if !holds_only_text(after, name) {
+                self.unsure = true;
+            }
+        } else if name == "foreignobject" {
+            self.unsure = true;
         }
     }
 
     fn saw_end(&mut self, name: &str) {
+        if self.unsure || !self.in_svg() {
+            return;
+        }
         match name {
-            "head" => self.after_head = true,
-            // The end tags that the head's modes do not ignore.
-            "body" | "html" | "br" => self.head = false,
+            "svg" => self.svg_depth -= 1,
+            // The two end tags that leave foreign content for HTML.
+            "p" | "br" => self.unsure = true,
             _ => {}
         }
     }
 
-    /// Whether the body of a `name` element starting here may be left out: in the head,
-    /// any style's (its `type` aside), a script's when it is code.
+    /// Whether a `<![CDATA[` here is a CDATA section (in SVG) rather than a bogus comment.
+    fn reads_cdata(&self) -> bool {
+        self.in_svg() && !self.unsure
+    }
+
+    /// Whether the body of a `name` element starting here may be left out: any style's
+    /// (its `type` aside), a script's when it is code, outside SVG.
     fn may_leave_out(&self, name: &str, script_type: ScriptType) -> bool {
-        self.head
+        !self.unsure
+            && !self.in_svg()
             && match name {
                 "script" => script_type == ScriptType::Code,
                 "style" => true,
@@ -123,25 +149,73 @@ impl Context {
     }
 }
 
-/// The start tags the tree builder keeps in the head (or ignores there): any other starts
-/// the body. A `<template>` is kept there too, but what it holds is read as the template's
-/// own fragment, so the scan stops leaving bodies out at one.
-fn is_head_element(name: &str) -> bool {
+/// Start tags that end foreign content: the tree builder closes the SVG and reads them as
+/// HTML. `font` does with some attributes, which the scan does not tell apart.
+fn ends_svg(name: &str) -> bool {
     matches!(
         name,
-        "html"
+        "b" | "big"
+            | "blockquote"
+            | "body"
+            | "br"
+            | "center"
+            | "code"
+            | "dd"
+            | "div"
+            | "dl"
+            | "dt"
+            | "em"
+            | "embed"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
             | "head"
-            | "base"
-            | "basefont"
-            | "bgsound"
-            | "link"
+            | "hr"
+            | "i"
+            | "img"
+            | "li"
+            | "listing"
+            | "menu"
             | "meta"
-            | "title"
-            | "noframes"
-            | "style"
-            | "script"
-            | "noscript"
+            | "nobr"
+            | "ol"
+            | "p"
+            | "pre"
+            | "ruby"
+            | "s"
+            | "small"
+            | "span"
+            | "strong"
+            | "strike"
+            | "sub"
+            | "sup"
+            | "table"
+            | "tt"
+            | "u"
+            | "ul"
+            | "var"
+            | "font"
+            | "math"
     )
+}
+
+/// Whether the SVG element `name` whose content starts at `after` holds only text (CDATA
+/// sections are text there): its own end tag is the next markup.
+fn holds_only_text(after: &[u8], name: &str) -> bool {
+    let mut pos = 0;
+    while let Some(at) = memchr(b'<', &after[pos..]).map(|at| pos + at) {
+        if !after[at..].starts_with(b"<![CDATA[") {
+            return after[at + 1..].starts_with(b"/") && is_tag_named(after, at + 2, name);
+        }
+        match find(after, at + 9, b"]]>") {
+            Some(end) => pos = end + 3,
+            None => return false,
+        }
+    }
+    false
 }
 
 /// Returns the HTML with elements deeper than `max_depth` flattened and the bodies of
@@ -150,7 +224,7 @@ fn is_head_element(name: &str) -> bool {
 pub fn prepare(html: &str, max_depth: usize) -> (Cow<'_, str>, NestingStats) {
     let bytes = html.as_bytes();
     let mut stats = NestingStats::default();
-    let mut context = Context::new();
+    let mut context = Context::default();
     let mut depth: usize = 0;
     // Start tags dropped and not yet closed: their end tags must be dropped too.
     let mut dropped_open: usize = 0;
@@ -159,10 +233,9 @@ pub fn prepare(html: &str, max_depth: usize) -> (Cow<'_, str>, NestingStats) {
 
     while let Some(offset) = memchr(b'<', &bytes[pos..]) {
         let start = pos + offset;
-        context.saw_text(&bytes[pos..start]);
         let closing = match bytes.get(start + 1) {
             Some(b'!') => {
-                pos = declaration_end(bytes, start);
+                pos = declaration_end(bytes, start, context.reads_cdata());
                 continue;
             }
             Some(b'?') => {
@@ -184,7 +257,6 @@ pub fn prepare(html: &str, max_depth: usize) -> (Cow<'_, str>, NestingStats) {
             Some(b) if b.is_ascii_alphabetic() => false,
             // A `<` before anything else is text.
             Some(_) => {
-                context.saw_text(b"<");
                 pos = start + 1;
                 continue;
             }
@@ -222,8 +294,9 @@ pub fn prepare(html: &str, max_depth: usize) -> (Cow<'_, str>, NestingStats) {
         }
 
         stats.elements = stats.elements.saturating_add(1);
-        context.saw_start(name);
-        if kind == Kind::RawText {
+        context.saw_start(name, tag.self_closing, &bytes[tag_end..]);
+        // In SVG, a self-closing element has no content, raw text or not.
+        if kind == Kind::RawText && !(context.in_svg() && tag.self_closing) {
             let body_end = raw_text_end(bytes, tag_end, name);
             if context.may_leave_out(name, script_type.unwrap_or(ScriptType::Code)) {
                 edit.replace(tag_end, body_end, "");
@@ -428,12 +501,15 @@ fn scan_tag(bytes: &[u8], from: usize, mut attribute: impl FnMut(&[u8], &[u8])) 
     }
 }
 
-/// Just past a markup declaration starting at `start` (`<!`): a comment, or a doctype or
-/// bogus comment (a CDATA section outside SVG and MathML is one); the end of input if it
-/// never ends.
-fn declaration_end(bytes: &[u8], start: usize) -> usize {
+/// Just past a markup declaration starting at `start` (`<!`): a comment, a CDATA section
+/// where `cdata` says the parser reads one (in SVG), or a doctype or bogus comment (which a
+/// CDATA section is in HTML); the end of input if it never ends.
+fn declaration_end(bytes: &[u8], start: usize, cdata: bool) -> usize {
     if bytes[start + 2..].starts_with(b"--") {
         return comment_end(bytes, start + 4);
+    }
+    if cdata && bytes[start + 2..].starts_with(b"[CDATA[") {
+        return find(bytes, start + 9, b"]]>").map_or(bytes.len(), |end| end + 3);
     }
     bogus_comment_end(bytes, start + 2)
 }
@@ -581,7 +657,7 @@ mod corpus;
 
 #[cfg(test)]
 mod tests {
-    use dom_query::Document;
+    use dom_query::{Document, NodeData};
 
     use super::*;
 
@@ -591,7 +667,24 @@ mod tests {
     /// bodies out before parsing must not change.
     fn parsed_without_bodies(html: &str) -> String {
         let doc = Document::from(html);
-        for node in doc.select("script, style").nodes() {
+        // Template contents hang off their template, outside the tree's children.
+        let mut roots = vec![doc.root()];
+        let mut code = Vec::new();
+        while let Some(root) = roots.pop() {
+            for node in root.descendants_it() {
+                node.query(|n| {
+                    if let NodeData::Element(element) = &n.data {
+                        if matches!(&*element.name.local, "script" | "style") {
+                            code.push(node);
+                        }
+                        if let Some(contents) = element.template_contents {
+                            roots.extend(doc.tree.get(&contents));
+                        }
+                    }
+                });
+            }
+        }
+        for node in code {
             for child in node.children() {
                 child.remove_from_parent();
             }
@@ -730,31 +823,69 @@ mod tests {
     }
 
     #[test]
-    fn only_scripts_and_styles_in_the_head_lose_their_bodies() {
+    fn bodies_are_left_out_wherever_the_scan_is_sure_they_are_raw_text() {
         for (html, prepared) in [
             (
                 "<script>a()</script><p>t</p><script>b()</script>",
-                "<script></script><p>t</p><script>b()</script>",
+                "<script></script><p>t</p><script></script>",
             ),
             (
-                "<head><style>a{}</style></head><script>b()</script><body><style>c{}</style>",
-                "<head><style></style></head><script></script><body><style>c{}</style>",
+                "<head><style>a{}</style></head><body><table><script>b()</script></table><style>c{}</style>",
+                "<head><style></style></head><body><table><script></script></table><style></style>",
             ),
             (
-                "<!doctype html><html><title>t</title>\n <!-- c --><script>a()</script>",
-                "<!doctype html><html><title>t</title>\n <!-- c --><script></script>",
+                "<template><script>s()</script></template><noscript><style>n{}</style></noscript>",
+                "<template><script></script></template><noscript><style></style></noscript>",
             ),
-            // Text, an element of the body, or an end tag the head does not ignore ends it.
-            ("<title>t</title>x<style>s{}</style>", ""),
-            ("&amp;<script>a()</script>", ""),
-            ("<meta charset=utf-8><div></div><style>s{}</style>", ""),
-            ("<head></head><noscript></noscript><script>b()</script>", ""),
-            ("</br><script>a()</script>", ""),
-            ("<svg></svg><script>a()</script>", ""),
+            // SVG the scan can follow: its own scripts and styles stay, later ones go.
+            (
+                "<svg><title>t</title><style>.a{}</style><path d=x /></svg><script>a()</script>",
+                "<svg><title>t</title><style>.a{}</style><path d=x /></svg><script></script>",
+            ),
+            (
+                "<svg/><script>a()</script><svg><svg></svg><script>b()</script></svg><style>c{}</style>",
+                "<svg/><script></script><svg><svg></svg><script>b()</script></svg><style></style>",
+            ),
+            (
+                "<svg><style><![CDATA[ </svg> ]]></style></svg><script>a()</script>",
+                "<svg><style><![CDATA[ </svg> ]]></style></svg><script></script>",
+            ),
+            // What the scan cannot follow exactly: nothing after it is left out.
+            ("<svg><title><b>t</b></title></svg><script>a()</script>", ""),
+            ("<svg><foreignObject><div></div></foreignObject></svg><script>a()</script>", ""),
+            ("<svg><p></svg><script>a()</script>", ""),
+            ("<math><mi>x</mi></math><script>a()</script>", ""),
+            ("<frameset><script>a()</script></frameset>", ""),
         ] {
             let (out, _) = prepare(html, DEEP);
             let expected = if prepared.is_empty() { html } else { prepared };
             assert_eq!(out, expected, "{html}");
+            assert_same_parse(html);
+        }
+    }
+
+    #[test]
+    fn svg_and_mathml_parse_the_same_after_the_scan() {
+        for html in [
+            "<svg><title>x</title><script>a<b</script></svg><script>s()</script><p>t</p>",
+            "<svg><foreignObject><div></svg></div></foreignObject><script>a<b>c</b></script></svg><script>x</script>",
+            "<svg><desc><b>x</b></desc><script>y<i>z</i></script></svg><script>s()</script>",
+            "<svg><style><![CDATA[ a</style>b ]]></style></svg><script>s()</script>",
+            "<svg><![CDATA[</svg>]]><script>x<b>y</b></script></svg><script>z()</script>",
+            "<math><mi><script>a</script></mi><script>b<i>c</i></script></math><script>z()</script>",
+            "<svg></p><script>a<b></script></svg><script>s()</script>",
+            "<svg><svg></svg><script>a<b>c</b></script></svg><script>d()</script>",
+            "<div><svg></div><script>a<b></script><p>t</p>",
+            "<table><svg><script>x<b></script></svg></table><script>y()</script>",
+            "<select><style>a<b>c</style><script>d</script></select><p>t</p>",
+            "<svg><title/><script/>a<b>c</b></svg><script>x()</script>",
+            "<svg><font color=red><script>x<b></script></svg><script>y()</script>",
+            "<svg><font><script>x<b></script></font></svg><script>y()</script>",
+            "<svg><textarea>a</textarea><script>b<i>c</i></script></svg><script>x()</script>",
+            "<head><noscript><style>a</style><script>b()</script></noscript></head><p>t</p>",
+            "<svg><a><script>a<b></script></a></svg><script>c()</script>",
+            "<svg><g></g></svg></svg><script>a<b>c</b></script>",
+        ] {
             assert_same_parse(html);
         }
     }

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::element::{attr, find_element, has_token, with_element};
 use crate::render::collapse_whitespace;
+use crate::text::text_outside_code;
 
 /// Metadata of one page.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -248,7 +249,7 @@ impl PageTags {
             .flatten();
             match kind {
                 Some(Found::Meta(keys, content)) => tags.metas.push((keys, content)),
-                Some(Found::TagLink) => tags.tag_links.push(node.text().to_string()),
+                Some(Found::TagLink) => tags.tag_links.push(text_outside_code(&node)),
                 Some(Found::JsonLd) => tags.json_ld.push(node.text().to_string()),
                 None => {}
             }
@@ -304,7 +305,7 @@ fn byline_element(doc: &Document) -> Option<String> {
             })
             .unwrap_or(false)
         })
-        .map(|n| collapse_whitespace(&n.text()))
+        .map(|n| collapse_whitespace(&text_outside_code(&n)))
         .find(|t| !t.is_empty() && t.len() < 100)
 }
 

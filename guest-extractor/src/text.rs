@@ -139,6 +139,54 @@ impl TextCounts {
     }
 }
 
+/// Calls `f` with each text under `node` in document order, leaving out what scripts and
+/// style sheets hold (the bodies [`crate::markup::prepare`] may leave out before parsing, so
+/// a heuristic reading a block's text sees the same whether they were there or not) and the
+/// subtrees `skip` picks below `node`.
+pub fn for_each_text_outside_code(
+    node: &NodeRef<'_>,
+    skip: impl Fn(&NodeRef<'_>) -> bool,
+    mut f: impl FnMut(&str),
+) {
+    let mut stack = vec![*node];
+    while let Some(next) = stack.pop() {
+        let is_code = next.query(|n| match &n.data {
+            NodeData::Text { contents } => {
+                f(contents);
+                None
+            }
+            NodeData::Element(element) => Some(is_code_element(&element.name.local)),
+            _ => Some(false),
+        });
+        match is_code.flatten() {
+            Some(false) if next.id == node.id || !skip(&next) => {
+                // Children go on the stack last first, so they come off in document order.
+                stack.extend(next.children_it(true));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The text under `node`, without what its scripts and style sheets hold.
+pub fn text_outside_code(node: &NodeRef<'_>) -> String {
+    let mut text = String::new();
+    for_each_text_outside_code(node, |_| false, |t| text.push_str(t));
+    text
+}
+
+/// Whether `node` is the text of a script or a style sheet.
+pub fn is_code_text(node: &NodeRef<'_>) -> bool {
+    node.is_text()
+        && node
+            .parent()
+            .is_some_and(|parent| parent.node_name().is_some_and(|n| is_code_element(&n)))
+}
+
+fn is_code_element(name: &str) -> bool {
+    matches!(name, "script" | "style")
+}
+
 /// Runs `f` on a text node's text where it lies, without a copy; `None` for other nodes.
 pub fn with_text<B>(node: &NodeRef<'_>, f: impl FnOnce(&str) -> B) -> Option<B> {
     node.query(|n| match &n.data {
@@ -167,4 +215,36 @@ pub fn words_in(text: &str) -> usize {
         in_word = !space;
     }
     words
+}
+
+#[cfg(test)]
+mod tests {
+    use dom_query::Document;
+
+    use super::*;
+
+    #[test]
+    fn text_outside_code_leaves_out_what_scripts_and_styles_hold() {
+        let doc = Document::from(concat!(
+            "<div id=box><script>var label = 'x';</script>Read more",
+            "<style>.a { color: red }</style> <b>here</b>",
+            r#"<script type="application/ld+json">{"a": 1}</script></div>"#,
+        ));
+        let block = doc.select("#box").nodes()[0];
+        assert_eq!(text_outside_code(&block), "Read more here");
+        let texts: Vec<String> = block
+            .descendants_it()
+            .filter(|n| n.is_text() && !is_code_text(n))
+            .map(|n| n.text().to_string())
+            .collect();
+        assert_eq!(texts, ["Read more", " ", "here"]);
+
+        let mut skipped = String::new();
+        for_each_text_outside_code(
+            &block,
+            |n| n.node_name().as_deref() == Some("b"),
+            |t| skipped.push_str(t),
+        );
+        assert_eq!(skipped, "Read more ");
+    }
 }
