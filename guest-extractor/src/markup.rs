@@ -210,8 +210,8 @@ fn holds_only_text(after: &[u8], name: &str) -> bool {
         if !after[at..].starts_with(b"<![CDATA[") {
             return after[at + 1..].starts_with(b"/") && is_tag_named(after, at + 2, name);
         }
-        match find(after, at + 9, b"]]>") {
-            Some(end) => pos = end + 3,
+        match cdata_section_end(after, at) {
+            Some(end) => pos = end,
             None => return false,
         }
     }
@@ -509,9 +509,15 @@ fn declaration_end(bytes: &[u8], start: usize, cdata: bool) -> usize {
         return comment_end(bytes, start + 4);
     }
     if cdata && bytes[start + 2..].starts_with(b"[CDATA[") {
-        return find(bytes, start + 9, b"]]>").map_or(bytes.len(), |end| end + 3);
+        return cdata_section_end(bytes, start).unwrap_or(bytes.len());
     }
     bogus_comment_end(bytes, start + 2)
+}
+
+/// Just past the `]]>` of the CDATA section whose `<![CDATA[` starts at `start`; `None` if
+/// the input ends inside it.
+fn cdata_section_end(bytes: &[u8], start: usize) -> Option<usize> {
+    find(bytes, start + b"<![CDATA[".len(), b"]]>").map(|end| end + 3)
 }
 
 /// Just past the comment whose text starts at `from`: `-->` or `--!>`, or, right at the
