@@ -350,6 +350,9 @@ fn is_dek_or_caption(block: &NodeRef<'_>) -> bool {
 /// Parents whose text is not the page's visible text.
 const INVISIBLE_PARENTS: &[&str] = &["script", "style", "noscript", "template", "title", "head"];
 
+/// The element readability wraps the article it finds in.
+const ARTICLE_BLOCK: &str = "#readability-page-1";
+
 /// Runs the readability pass. `None` when it finds no main content block.
 fn readable(readability: &mut Readability) -> Option<Document> {
     readability.config = Config {
@@ -357,8 +360,15 @@ fn readable(readability: &mut Readability) -> Option<Document> {
         keep_classes: true,
         ..Config::default()
     };
-    let article = readability.parse().ok()?;
-    let doc = Document::fragment(article.content.to_string());
+    readability.parse().ok()?;
+    // The article block is copied out of readability's tree as it stands, rather than
+    // parsed again from the HTML that `parse` serialized it to.
+    let doc = readability
+        .doc
+        .select_single(ARTICLE_BLOCK)
+        .nodes()
+        .first()?
+        .to_fragment();
     remove_furniture(&doc);
     Some(doc)
 }
