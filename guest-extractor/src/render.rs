@@ -575,7 +575,10 @@ pub fn collapse_whitespace(s: &str) -> String {
 /// words) dropped, and Unicode in its composed normal form (NFC), so the same words are the
 /// same characters whichever way the page encoded them.
 pub fn normalize_text(text: &str) -> String {
-    let text = if text.contains(SOFT_HYPHEN) {
+    // memchr's search, not `str::contains`: for a character outside ASCII, core's search
+    // has a SIMD fast path on x86 only, and in the guest is a two-way search set up per call.
+    let has_soft_hyphen = memchr::memmem::find(text.as_bytes(), SOFT_HYPHEN.as_bytes()).is_some();
+    let text = if has_soft_hyphen {
         text.replace(SOFT_HYPHEN, "")
     } else {
         text.to_string()
@@ -586,7 +589,7 @@ pub fn normalize_text(text: &str) -> String {
     }
 }
 
-const SOFT_HYPHEN: char = '\u{ad}';
+const SOFT_HYPHEN: &str = "\u{ad}";
 
 /// Escapes the characters that would otherwise turn text into Markdown syntax.
 fn escape_markdown(word: &str) -> String {
