@@ -28,6 +28,15 @@ log() { printf 'build-guest: %s\n' "$*" >&2; }
 # rust-web-llvm ships /usr/bin/rust-lld as a symlink to an lld-NN it does not depend on.
 "$root/ops/apt-install.sh" "$(basename "$(readlink /usr/bin/rust-lld)")"
 
+# The pre-initializer the linker wrapper runs (ops/preinit): a host program, built with the
+# first cargo on the PATH (rustup's on a workstation, Debian's in the image's guest stage),
+# in a target directory of its own (it is its own workspace).
+log "building the pre-initializer"
+unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
+cargo build -q --release --locked --manifest-path "$root/ops/preinit/Cargo.toml" \
+  --target-dir "$root/target/preinit" >&2
+export RIPTIDE_PREINIT="$root/target/preinit/release/riptide-preinit"
+
 # Debian's compiler, never rustup's: only it has the std sources for this target.
 unset RUSTUP_TOOLCHAIN
 export PATH="/usr/bin:$PATH"

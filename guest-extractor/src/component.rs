@@ -86,6 +86,21 @@ impl wit::Guest for Extractor {
     }
 }
 
+/// Wizer's entry point (`ops/preinit`, run by `ops/wasm-ld-opt.sh` on the linked module):
+/// extracts a small article once before the memory is snapshotted into the component, so
+/// every instance starts with what the extractor builds on first use already built.
+/// The export is gone from the snapshot.
+#[export_name = "wizer-initialize"]
+extern "C" fn pre_initialize() {
+    let warmed = crate::extract_for_crawl(
+        include_str!("warm_up.html"),
+        "https://warm-up.invalid/article",
+        &crate::ExtractionMode::Article,
+        &crate::Limits::default(),
+    );
+    assert!(warmed.is_ok(), "the warm-up page must extract");
+}
+
 fn mode_from_wit(mode: wit::ExtractionMode) -> crate::ExtractionMode {
     match mode {
         wit::ExtractionMode::Article => crate::ExtractionMode::Article,
