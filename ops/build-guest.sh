@@ -31,8 +31,10 @@ log() { printf 'build-guest: %s\n' "$*" >&2; }
 # The pre-initializer the linker wrapper runs (ops/preinit): a host program, built with the
 # first cargo on the PATH (rustup's on a workstation, Debian's in the image's guest stage),
 # in a target directory of its own (it is its own workspace).
-log "building the pre-initializer"
+# Flags from the caller's environment (a cargo running the tests) reach neither build: they
+# would rebuild the pre-initializer and std.
 unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
+log "building the pre-initializer"
 cargo build -q --release --locked --manifest-path "$root/ops/preinit/Cargo.toml" \
   --target-dir "$root/target/preinit" >&2
 export RIPTIDE_PREINIT="$root/target/preinit/release/riptide-preinit"
@@ -48,7 +50,6 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$sysroot/lib/rustlib/$host_tr
 # simd128 (deterministic SIMD; never relaxed-simd) lets memchr and LLVM's vectorizer use
 # 128-bit lanes: 2.4% fewer instructions over the dev pages, identical output.
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128"
-unset RUSTFLAGS CARGO_ENCODED_RUSTFLAGS
 # The linear memory the component starts with, stack and static data included: room for a
 # typical page's heap, which the guest allocator (guest-extractor/src/heap.rs) uses before
 # it grows the memory. Given to the final link only, so std is not rebuilt for it.
