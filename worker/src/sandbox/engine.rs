@@ -5,7 +5,7 @@ use wasmtime::{
     PoolingAllocationConfig,
 };
 
-use super::{Checks, SandboxConfig};
+use super::{Checks, Profiler, SandboxConfig};
 
 /// Core instances, memories and tables one extractor instance may use. The component that
 /// `wasm-component-ld` emits has one main core module plus small shim modules.
@@ -50,6 +50,9 @@ pub fn wasmtime_config(config: &SandboxConfig, pooling: bool) -> Config {
         // the sandbox over the dev pages, the same output, the same compile time.
         .compiler_inlining(Inlining::Yes)
         .parallel_compilation(true);
+    if config.profiler == Profiler::PerfMap {
+        wasmtime.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     if pooling {
         let slots = config.max_instances.saturating_add(SPARE_SLOTS);
         let mut pool = PoolingAllocationConfig::default();

@@ -71,10 +71,24 @@ pub struct SandboxConfig {
     pub max_instances: u32,
     /// Use the pooling allocator (falls back to on-demand when the address space is too small).
     pub pooling: bool,
+    /// How compiled guest code is made visible to a native profiler.
+    pub profiler: Profiler,
     /// Which limits are checked. Not configurable: only the benchmarks lower it, to show
     /// what each limit costs.
     #[serde(skip)]
     pub checks: Checks,
+}
+
+/// Whether compiled guest code is described to a native profiler.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profiler {
+    /// Nothing is written.
+    #[default]
+    None,
+    /// `/tmp/perf-<pid>.map`, which `perf report` reads to name the guest's functions (the
+    /// component keeps its name section for this).
+    PerfMap,
 }
 
 /// The compute limits a sandbox enforces (memory is always limited).
@@ -104,6 +118,7 @@ impl Default for SandboxConfig {
             timeout_ms: 30_000,
             max_instances: 8,
             pooling: true,
+            profiler: Profiler::default(),
             checks: Checks::default(),
         }
     }
