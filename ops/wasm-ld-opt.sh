@@ -21,7 +21,7 @@ rust-lld -flavor wasm "$@"
 # them, unused, and packs the snapshot's segments.
 "${RIPTIDE_PREINIT:?build-guest.sh sets RIPTIDE_PREINIT to the riptide-preinit binary}" "$output" "$output"
 # The features the guest is built with, and no others (relaxed SIMD stays out).
-# `-g` keeps the name section (function names for traps and profilers); the code is the same.
+# `-g` keeps the name section (function names for profilers and backtraces); the code is the same.
 wasm-opt -g -O3 --enable-simd --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-multivalue --enable-reference-types \
   "$output" -o "$output"

@@ -5,7 +5,7 @@ use wasmtime::{
     PoolingAllocationConfig,
 };
 
-use super::{Checks, Profiler, SandboxConfig};
+use super::{Checks, SandboxConfig};
 
 /// Core instances, memories and tables one extractor instance may use. The component that
 /// `wasm-component-ld` emits has one main core module plus small shim modules.
@@ -49,10 +49,8 @@ pub fn wasmtime_config(config: &SandboxConfig, pooling: bool) -> Config {
         // saves is also a save and reload of the fuel counter. 3% fewer instructions in
         // the sandbox over the dev pages, the same output, the same compile time.
         .compiler_inlining(Inlining::Yes)
-        .parallel_compilation(true);
-    if config.profiler == Profiler::PerfMap {
-        wasmtime.profiler(wasmtime::ProfilingStrategy::PerfMap);
-    }
+        .parallel_compilation(true)
+        .profiler(config.profiler.strategy());
     if pooling {
         let slots = config.max_instances.saturating_add(SPARE_SLOTS);
         let mut pool = PoolingAllocationConfig::default();

@@ -91,6 +91,15 @@ pub enum Profiler {
     PerfMap,
 }
 
+impl Profiler {
+    fn strategy(self) -> wasmtime::ProfilingStrategy {
+        match self {
+            Self::None => wasmtime::ProfilingStrategy::None,
+            Self::PerfMap => wasmtime::ProfilingStrategy::PerfMap,
+        }
+    }
+}
+
 /// The compute limits a sandbox enforces (memory is always limited).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Checks {
