@@ -165,7 +165,9 @@ fn extract_page(
         embedded::inline_content_templates(&doc, limits.max_depth);
     }
     let census = Census::of(&doc);
-    let node_count = u32::try_from(census.elements).unwrap_or(u32::MAX);
+    let node_count = u32::try_from(census.elements)
+        .unwrap_or(u32::MAX)
+        .saturating_add(nesting.left_out);
     let base = base_url(census.base_href.as_deref(), page_url.as_ref());
     let page_links = if with_links {
         links::discover(&doc, base.as_ref())
