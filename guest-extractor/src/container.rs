@@ -338,8 +338,9 @@ static NAME_INDEX: LazyLock<NameIndex> = LazyLock::new(|| {
         }
     }
     NameIndex {
-        // The cheapest automaton to build: the guest builds it again for every page (a
-        // fresh instance each), and element names are short.
+        // The cheapest kind of automaton to build, for element names are short. The guest
+        // builds it once, in its pre-initialization (the warm-up page names its blocks),
+        // not in each page's fresh instance.
         fragments: AhoCorasick::builder()
             .kind(Some(AhoCorasickKind::NoncontiguousNFA))
             .build(fragments)
