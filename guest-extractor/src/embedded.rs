@@ -17,12 +17,12 @@ use crate::quality::word_count;
 use crate::render::{self, Rendered};
 
 use crate::container::is_named_article_body;
-use crate::markup;
+use crate::markup::{self, Attributes};
 use crate::text::TextCounts;
 
 /// Replaces each HTML template that is all there is of a named content block with its
 /// markup, nesting capped at `max_depth` as for the page itself.
-pub fn inline_content_templates(doc: &Document, max_depth: usize) {
+pub fn inline_content_templates(doc: &Document, max_depth: usize, attributes: Attributes) {
     let templates: Vec<NodeRef<'_>> = doc
         .select(r#"script[type="text/template"]"#)
         .nodes()
@@ -36,7 +36,7 @@ pub fn inline_content_templates(doc: &Document, max_depth: usize) {
         .collect();
     for script in templates {
         let template = script.text();
-        let (template, _) = markup::prepare(&template, max_depth);
+        let (template, _) = markup::prepare(&template, max_depth, attributes);
         script.replace_with_html(template.as_ref());
     }
 }
@@ -71,7 +71,7 @@ pub fn prefer_article_body(
             .map(|line| format!("<p>{}</p>", escape_html(line)))
             .collect()
     };
-    let (body_markup, _) = markup::prepare(&body_markup, max_depth);
+    let (body_markup, _) = markup::prepare(&body_markup, max_depth, Attributes::Read);
     let doc = Document::fragment(body_markup.as_ref());
     let mut rendered = render::render([doc.root()], base);
     if let Some(article) = article {

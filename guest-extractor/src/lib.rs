@@ -35,6 +35,8 @@ use dom_smoothie::Readability;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use markup::Attributes;
+
 pub use error::ExtractError;
 pub use limits::{Limits, DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES};
 pub use links::PageLinks;
@@ -158,11 +160,17 @@ fn extract_page(
 ) -> Result<(ExtractedDoc, ExtractionStats, PageLinks), ExtractError> {
     check_input(html, limits)?;
     let input_bytes = html.len();
-    let (html, nesting) = markup::prepare(html, limits.max_depth);
+    // The caller's selectors may match any attribute; otherwise only what extraction reads
+    // is parsed.
+    let attributes = match mode {
+        ExtractionMode::Custom(_) => Attributes::All,
+        _ => Attributes::Read,
+    };
+    let (html, nesting) = markup::prepare(html, limits.max_depth, attributes);
     let page_url = Url::parse(url.trim()).ok().filter(|u| u.has_host());
     let doc = Document::from(html.as_ref());
     if memchr::memmem::find(html.as_bytes(), b"text/template").is_some() {
-        embedded::inline_content_templates(&doc, limits.max_depth);
+        embedded::inline_content_templates(&doc, limits.max_depth, attributes);
     }
     let census = Census::of(&doc);
     let node_count = u32::try_from(census.elements)
@@ -299,7 +307,7 @@ pub fn validate_html(html: &str) -> ValidationReport {
     if let Err(e) = check_input(html, &limits) {
         problems.push(e.to_string());
     }
-    let (_, nesting) = markup::prepare(html, limits.max_depth);
+    let (_, nesting) = markup::prepare(html, limits.max_depth, Attributes::All);
     if nesting.flattened > 0 {
         problems.push(format!(
             "{} elements are nested deeper than {} levels and will be flattened",

@@ -1,5 +1,6 @@
 //! Prepares markup for the parser in one linear scan: caps element nesting, and leaves out
-//! the bodies of scripts and style sheets, and the shapes inside SVG images.
+//! the bodies of scripts and style sheets, the shapes inside SVG images, and the `data-*`
+//! attributes that nothing reads.
 //!
 //! Nesting: the HTML tree builder checks element scopes by walking its stack of open
 //! elements, so a page of 100,000 nested `<div>`s costs O(depth²) to parse (minutes) and
@@ -28,8 +29,17 @@
 //! (that whitespace), so its parent's children, text and layout heuristics are the same.
 //! Anything else inside (text, a link, a title, a comment, a tag the scan cannot follow)
 //! keeps the whole image.
+//!
+//! `data-*` attributes: a tenth of what the parser reads on a page once scripts and styles
+//! are gone (dev pages 11%), state for the page's own scripts, and the tokenizer reads
+//! attribute names a character at a time. Extraction reads them only on images, media and
+//! embedded content (lazy-loading sources, video addresses: [`reads_data_attributes`]), so
+//! elsewhere they are left out, unless the caller's CSS selectors may match them
+//! ([`Attributes::All`]). An attribute goes from its name to the end of its value, and the
+//! whitespace before it stays, so the tag reads as before without it.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use memchr::{memchr, memchr2, memmem};
 
@@ -44,6 +54,16 @@ pub struct NestingStats {
     pub flattened: u32,
     /// Elements inside SVG images left out: counted in `elements`, not in the parse.
     pub left_out: u32,
+}
+
+/// Which attributes the parse must keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attributes {
+    /// Every one: CSS selectors chosen by the caller may match any attribute.
+    All,
+    /// Those extraction reads: `data-*` attributes are left out of HTML elements other than
+    /// images, media and embedded content.
+    Read,
 }
 
 /// How the scan treats an element, by its lowercased name.
@@ -230,9 +250,13 @@ fn holds_only_text(after: &[u8], name: &str) -> bool {
 }
 
 /// Returns the HTML with elements deeper than `max_depth` flattened, the bodies of scripts
-/// and styles and the shapes of SVG images left out, and what the scan saw. Borrows the
-/// input when nothing had to change.
-pub fn prepare(html: &str, max_depth: usize) -> (Cow<'_, str>, NestingStats) {
+/// and styles, the shapes of SVG images and, as `attributes` says, unread attributes left
+/// out, and what the scan saw. Borrows the input when nothing had to change.
+pub fn prepare(
+    html: &str,
+    max_depth: usize,
+    attributes: Attributes,
+) -> (Cow<'_, str>, NestingStats) {
     let bytes = html.as_bytes();
     let mut stats = NestingStats::default();
     let mut context = Context::default();
@@ -242,6 +266,10 @@ pub fn prepare(html: &str, max_depth: usize) -> (Cow<'_, str>, NestingStats) {
     let mut edit = Edit::new(html);
     // The outermost `<svg>` open, while everything in it may still be left out.
     let mut image: Option<SvgImage<'_>> = None;
+    // The `data-*` attributes of the tag being read, and whether they may still be left out:
+    // not from an `<object>` on, since readability reads an object's markup as a whole.
+    let mut data_attributes: Vec<Range<usize>> = Vec::new();
+    let mut leaves_out_attributes = attributes == Attributes::Read;
     let mut pos = 0;
 
     while let Some(offset) = memchr(b'<', &bytes[pos..]) {
@@ -280,11 +308,15 @@ pub fn prepare(html: &str, max_depth: usize) -> (Cow<'_, str>, NestingStats) {
         // The first of repeated attributes is the one the parser keeps.
         let mut script_type = None;
         let mut has_itemprop = false;
-        let tag = scan_tag(bytes, name_end, |attribute, value| {
-            if script_type.is_none() && attribute.eq_ignore_ascii_case(b"type") {
-                script_type = Some(ScriptType::of(value));
+        data_attributes.clear();
+        let tag = scan_tag(bytes, name_end, |attribute| {
+            if script_type.is_none() && attribute.name.eq_ignore_ascii_case(b"type") {
+                script_type = Some(ScriptType::of(attribute.value));
             }
-            has_itemprop |= attribute.eq_ignore_ascii_case(b"itemprop");
+            has_itemprop |= attribute.name.eq_ignore_ascii_case(b"itemprop");
+            if is_data_attribute(attribute.name) {
+                data_attributes.push(attribute.span);
+            }
         });
         let Some(tag_end) = tag.end else {
             // A tag cut off by the end of input is not a tag: nothing after it is either.
@@ -329,6 +361,20 @@ pub fn prepare(html: &str, max_depth: usize) -> (Cow<'_, str>, NestingStats) {
                 open.elements.push(raw_name);
             }
         }
+        leaves_out_attributes &= name != "object";
+        let flattened = kind == Kind::Counted && !tag.self_closing && depth >= max_depth;
+        // Only in HTML the scan is sure of, and not in a tag that goes whole.
+        if leaves_out_attributes
+            && !was_in_svg
+            && !context.in_svg()
+            && !context.unsure
+            && !flattened
+            && !reads_data_attributes(name)
+        {
+            for attribute in &data_attributes {
+                edit.replace(attribute.start, attribute.end, "");
+            }
+        }
         // In SVG, a self-closing element has no content, raw text or not.
         if kind == Kind::RawText && !(context.in_svg() && tag.self_closing) {
             let body_end = raw_text_end(bytes, tag_end, name);
@@ -341,7 +387,7 @@ pub fn prepare(html: &str, max_depth: usize) -> (Cow<'_, str>, NestingStats) {
         if kind == Kind::Uncounted || tag.self_closing {
             continue;
         }
-        if depth >= max_depth {
+        if flattened {
             dropped_open += 1;
             stats.flattened = stats.flattened.saturating_add(1);
             // A space keeps words on either side of the dropped tag apart.
@@ -458,6 +504,22 @@ fn draws_only(name: &str) -> bool {
     ) || (name.starts_with("fe") && name.len() > 2)
 }
 
+/// Whether an attribute, by its name as written, is a `data-*` one.
+fn is_data_attribute(name: &[u8]) -> bool {
+    name.get(..5)
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case(b"data-"))
+}
+
+/// Elements whose `data-*` attributes extraction reads: readability looks through every
+/// attribute of images, figures and embeds for lazy-loaded sources and video addresses,
+/// rendering reads the lazy-loading sources of images and media.
+fn reads_data_attributes(name: &str) -> bool {
+    matches!(
+        name,
+        "img" | "picture" | "figure" | "source" | "video" | "audio" | "iframe" | "embed" | "object"
+    )
+}
+
 /// What a script's `type` attribute says it holds: code (left out before parsing) or data
 /// that extraction may read (kept).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -572,10 +634,19 @@ struct Tag {
     self_closing: bool,
 }
 
+/// An attribute of a tag, as the tokenizer reads it.
+struct Attribute<'a> {
+    name: &'a [u8],
+    /// Its value as written, without quotes.
+    value: &'a [u8],
+    /// From its name to the end of its value, a closing quote included.
+    span: Range<usize>,
+}
+
 /// Reads a tag's attributes from `from` (just past its name) to its `>`, calling
-/// `attribute` with each name and raw value: a quote opens a quoted value only where a
-/// value starts, as in the tokenizer, so `<a href=x"y>` ends at its own `>`.
-fn scan_tag(bytes: &[u8], from: usize, mut attribute: impl FnMut(&[u8], &[u8])) -> Tag {
+/// `attribute` with each: a quote opens a quoted value only where a value starts, as in
+/// the tokenizer, so `<a href=x"y>` ends at its own `>`.
+fn scan_tag(bytes: &[u8], from: usize, mut attribute: impl FnMut(Attribute<'_>)) -> Tag {
     let len = bytes.len();
     let skip_spaces = |mut pos: usize| {
         while pos < len && is_space(bytes[pos]) {
@@ -607,16 +678,25 @@ fn scan_tag(bytes: &[u8], from: usize, mut attribute: impl FnMut(&[u8], &[u8])) 
             pos += 1;
         }
         let name = &bytes[name_start..pos];
+        let name_end = pos;
         pos = skip_spaces(pos);
         if bytes.get(pos) != Some(&b'=') {
-            attribute(name, b"");
+            attribute(Attribute {
+                name,
+                value: b"",
+                span: name_start..name_end,
+            });
             continue;
         }
         pos = skip_spaces(pos + 1);
         match bytes.get(pos) {
             None => return ended(None, false),
             Some(b'>') => {
-                attribute(name, b"");
+                attribute(Attribute {
+                    name,
+                    value: b"",
+                    span: name_start..pos,
+                });
                 return ended(Some(pos + 1), false);
             }
             Some(&quote @ (b'"' | b'\'')) => {
@@ -624,15 +704,23 @@ fn scan_tag(bytes: &[u8], from: usize, mut attribute: impl FnMut(&[u8], &[u8])) 
                 let Some(length) = memchr(quote, &bytes[value_start..]) else {
                     return ended(None, false);
                 };
-                attribute(name, &bytes[value_start..value_start + length]);
                 pos = value_start + length + 1;
+                attribute(Attribute {
+                    name,
+                    value: &bytes[value_start..value_start + length],
+                    span: name_start..pos,
+                });
             }
             Some(_) => {
                 let value_start = pos;
                 while pos < len && !(is_space(bytes[pos]) || bytes[pos] == b'>') {
                     pos += 1;
                 }
-                attribute(name, &bytes[value_start..pos]);
+                attribute(Attribute {
+                    name,
+                    value: &bytes[value_start..pos],
+                    span: name_start..pos,
+                });
             }
         }
     }
@@ -806,19 +894,30 @@ mod tests {
 
     const DEEP: usize = 512;
 
-    /// The page as parsed, with the text of every script and style taken out and every SVG
-    /// image that only draws emptied down to its whitespace: what leaving them out before
-    /// parsing must not change.
+    /// The page as parsed, with the text of every script and style taken out, every SVG
+    /// image that only draws emptied down to its whitespace and the `data-*` attributes of
+    /// HTML elements that do not read them removed: what leaving them out before parsing
+    /// must not change.
     fn parsed_without_left_out(html: &str) -> String {
         let doc = Document::from(html);
         // Template contents hang off their template, outside the tree's children.
         let mut roots = vec![doc.root()];
         let mut code = Vec::new();
         let mut images = Vec::new();
+        let mut data_attributes = Vec::new();
         while let Some(root) = roots.pop() {
             for node in root.descendants_it() {
                 node.query(|n| {
                     if let NodeData::Element(element) = &n.data {
+                        if &*element.name.ns == "http://www.w3.org/1999/xhtml"
+                            && !reads_data_attributes(&element.name.local)
+                        {
+                            for attribute in &element.attrs {
+                                if is_data_attribute(attribute.name.local.as_bytes()) {
+                                    data_attributes.push((node, attribute.name.local.clone()));
+                                }
+                            }
+                        }
                         if matches!(&*element.name.local, "script" | "style") {
                             code.push(node);
                         }
@@ -839,6 +938,9 @@ mod tests {
         }
         for image in images {
             image.set_text(image.text());
+        }
+        for (node, attribute) in data_attributes {
+            node.remove_attr(&attribute);
         }
         doc.html().to_string()
     }
@@ -869,7 +971,7 @@ mod tests {
     }
 
     fn assert_same_parse(html: &str) {
-        let (prepared, _) = prepare(html, DEEP);
+        let (prepared, _) = prepare(html, DEEP, Attributes::Read);
         assert_eq!(
             parsed_without_left_out(&prepared),
             parsed_without_left_out(html),
@@ -880,7 +982,7 @@ mod tests {
     #[test]
     fn shallow_pages_are_borrowed_unchanged() {
         let html = "<html><body><div><p>one<p>two</div><img src=x></body></html>";
-        let (out, stats) = prepare(html, 4);
+        let (out, stats) = prepare(html, 4, Attributes::Read);
         assert!(matches!(out, Cow::Borrowed(_)));
         assert_eq!(stats.max_depth, 1);
         assert_eq!(stats.flattened, 0);
@@ -889,7 +991,7 @@ mod tests {
     #[test]
     fn deep_nesting_is_flattened_keeping_text() {
         let html = format!("{}deep text{}", "<div>".repeat(10), "</div>".repeat(10));
-        let (out, stats) = prepare(&html, 3);
+        let (out, stats) = prepare(&html, 3, Attributes::Read);
         assert_eq!(stats.flattened, 7);
         assert_eq!(stats.max_depth, 10);
         assert_eq!(out.matches("<div>").count(), 3);
@@ -900,7 +1002,7 @@ mod tests {
     #[test]
     fn markup_in_comments_scripts_and_attributes_is_not_counted() {
         let html = r#"<!-- <div><div> --><script>"<div><div>"</script><a title="<div>">x</a>"#;
-        let (_, stats) = prepare(html, 1);
+        let (_, stats) = prepare(html, 1, Attributes::Read);
         assert_eq!(stats.max_depth, 1);
         assert_eq!(stats.flattened, 0);
     }
@@ -924,7 +1026,7 @@ mod tests {
             "<style>x</style",
             "<svg><![CDATA[",
         ] {
-            let _ = prepare(html, 0);
+            let _ = prepare(html, 0, Attributes::Read);
             assert_same_parse(html);
         }
     }
@@ -941,7 +1043,7 @@ mod tests {
             r#"<script TYPE="application/ld+json" type="module">{}</script></head>"#,
             r#"<body><p>text</p></body>"#,
         );
-        let (out, _) = prepare(html, DEEP);
+        let (out, _) = prepare(html, DEEP, Attributes::Read);
         assert_eq!(
             out,
             concat!(
@@ -1033,7 +1135,7 @@ mod tests {
             ("<math><mi>x</mi></math><script>a()</script>", ""),
             ("<frameset><script>a()</script></frameset>", ""),
         ] {
-            let (out, _) = prepare(html, DEEP);
+            let (out, _) = prepare(html, DEEP, Attributes::Read);
             let expected = if prepared.is_empty() { html } else { prepared };
             assert_eq!(out, expected, "{html}");
             assert_same_parse(html);
@@ -1088,7 +1190,7 @@ mod tests {
                 2,
             ),
         ] {
-            let (out, stats) = prepare(html, DEEP);
+            let (out, stats) = prepare(html, DEEP, Attributes::Read);
             assert_eq!(out, prepared, "{html}");
             assert_eq!(stats.left_out, left_out, "{html}");
             assert_same_parse(html);
@@ -1116,7 +1218,7 @@ mod tests {
             "<svg><g><path/><p></g></svg>",
             "<svg><g></svg-x></g></svg>",
         ] {
-            let (out, stats) = prepare(html, DEEP);
+            let (out, stats) = prepare(html, DEEP, Attributes::Read);
             assert_eq!(out, html);
             assert_eq!(stats.left_out, 0, "{html}");
             assert_same_parse(html);
@@ -1126,10 +1228,56 @@ mod tests {
     #[test]
     fn an_svg_image_flattened_inside_is_kept_whole() {
         let html = "<div><svg><g><g><path/></g></g></svg></div>";
-        let (out, stats) = prepare(html, 3);
+        let (out, stats) = prepare(html, 3, Attributes::Read);
         assert_eq!(stats.flattened, 1);
         assert_eq!(stats.left_out, 0);
         assert_eq!(out, "<div><svg><g> <path/> </g></svg></div>");
+    }
+
+    #[test]
+    fn data_attributes_are_left_out_where_extraction_does_not_read_them() {
+        for (html, prepared) in [
+            (
+                r#"<div data-a="1" class=x data-b='2'>t</div>"#,
+                "<div  class=x >t</div>",
+            ),
+            // Attributes run together, unquoted, in capitals, without a value, and one
+            // whose value is the next word (`data-f`).
+            (
+                r#"<a href="x"data-b="2"title=t DATA-C=3 data-d data-e= data-f>l</a>"#,
+                r#"<a href="x"title=t   >l</a>"#,
+            ),
+            (r#"<p data-x="a>b"/>t"#, "<p />t"),
+            (r#"<p data-x=a/>t"#, "<p >t"),
+            // Images, media and embeds keep theirs: lazy-loading sources, video addresses.
+            (
+                r#"<img data-src=a.jpg><picture data-x=1><video data-poster=p>"#,
+                r#"<img data-src=a.jpg><picture data-x=1><video data-poster=p>"#,
+            ),
+            // Nothing more from an object on: readability reads its markup.
+            (
+                r#"<p data-a=1><object data=v.swf><param data-v=1></object><p data-b=2>"#,
+                r#"<p ><object data=v.swf><param data-v=1></object><p data-b=2>"#,
+            ),
+            // Foreign content keeps its attributes, and a flattened tag goes whole.
+            (
+                r#"<svg data-a=1><text data-b=2>t</text></svg><math data-c=3></math><p data-d>"#,
+                r#"<svg data-a=1><text data-b=2>t</text></svg><math data-c=3></math><p data-d>"#,
+            ),
+            (
+                r#"<div data-a=1><div data-b=2><div data-c=3>t</div></div></div>"#,
+                "<div ><div > t </div></div>",
+            ),
+        ] {
+            let (out, _) = prepare(html, 2, Attributes::Read);
+            assert_eq!(out, prepared, "{html}");
+            assert_same_parse(html);
+            let (all, _) = prepare(html, DEEP, Attributes::All);
+            assert!(
+                all.matches("data-").count() == html.matches("data-").count(),
+                "{html}"
+            );
+        }
     }
 
     #[test]
@@ -1138,7 +1286,7 @@ mod tests {
         let mut shortened = 0;
         let (mut drawings, mut drawings_kept) = (0, 0);
         for page in &pages {
-            let (prepared, _) = prepare(&page.html, DEEP);
+            let (prepared, _) = prepare(&page.html, DEEP, Attributes::Read);
             shortened += usize::from(prepared.len() < page.html.len());
             drawings += drawings_with_content(&page.html);
             drawings_kept += drawings_with_content(&prepared);

@@ -124,6 +124,20 @@ fn custom_mode_extracts_what_the_selectors_match_in_order() {
 }
 
 #[test]
+fn custom_mode_matches_data_attributes_that_other_modes_leave_out() {
+    let html = r#"<body><div data-role="price">12 EUR</div><div>other</div></body>"#;
+    let mode = ExtractionMode::Custom(vec![r#"[data-role="price"]"#.into()]);
+    let doc = extract(html, "https://example.com/", &mode).unwrap();
+    assert_eq!(doc.text, "12 EUR");
+    let full = extract(html, "https://example.com/", &ExtractionMode::Full).unwrap();
+    assert!(
+        full.text.contains("12 EUR") && full.text.contains("other"),
+        "{}",
+        full.text
+    );
+}
+
+#[test]
 fn custom_mode_rejects_bad_selectors_with_a_clear_message() {
     let html = "<p>x</p>";
     let err = extract(html, "", &ExtractionMode::Custom(vec!["div[".into()])).unwrap_err();
