@@ -338,11 +338,12 @@ static NAME_INDEX: LazyLock<NameIndex> = LazyLock::new(|| {
         }
     }
     NameIndex {
-        // The cheapest kind of automaton to build, for element names are short. The guest
-        // builds it once, in its pre-initialization (the warm-up page names its blocks),
-        // not in each page's fresh instance.
+        // The fastest kind to search and the slowest to build, which is paid once: the
+        // guest builds it in its pre-initialization (the warm-up page names its blocks),
+        // not in each page's fresh instance. Against a noncontiguous NFA: 0.4% fewer
+        // instructions in the sandbox over the dev pages, 25 KB more in the memory image.
         fragments: AhoCorasick::builder()
-            .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+            .kind(Some(AhoCorasickKind::DFA))
             .build(fragments)
             .expect("content names build an automaton"),
         fragment_tiers,
