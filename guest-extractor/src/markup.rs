@@ -1,6 +1,6 @@
 //! Prepares markup for the parser in one linear scan: caps element nesting, and leaves out
 //! the bodies of scripts and style sheets, the shapes inside SVG images, the `data-*`
-//! attributes that nothing reads, and the indentation between tags.
+//! attributes that nothing reads, the text of comments, and the indentation between tags.
 //!
 //! Nesting: the HTML tree builder checks element scopes by walking its stack of open
 //! elements, so a page of 100,000 nested `<div>`s costs O(depth²) to parse (minutes) and
@@ -43,6 +43,10 @@
 //! run of it as one space, so a run of two or more characters between two pieces of markup
 //! becomes one: a line feed when the run breaks a line, else its first character. The text
 //! node stays, so the tree keeps its shape. `<pre>` and `<listing>` keep theirs, as does SVG.
+//!
+//! Comments: the tokenizer reads a comment a character at a time, and nothing reads what it
+//! says (readability removes comments before it scores). Each becomes `<!---->`, a comment
+//! node still, so the text on either side stays in two nodes as before.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -302,7 +306,16 @@ pub fn prepare(
             next => {
                 image = None;
                 pos = match next {
-                    Some(b'!') => declaration_end(bytes, start, context.reads_cdata()),
+                    Some(b'!') => {
+                        let end = declaration_end(bytes, start, context.reads_cdata());
+                        if bytes[start + 2..].starts_with(b"--")
+                            && end - start > EMPTY_COMMENT.len()
+                            && !context.unsure
+                        {
+                            edit.replace(start, end, EMPTY_COMMENT);
+                        }
+                        end
+                    }
                     Some(b'?') => bogus_comment_end(bytes, start + 2),
                     Some(b'/') => match bytes.get(start + 2) {
                         Some(b'>') => start + 3,
@@ -528,6 +541,9 @@ fn draws_only(name: &str) -> bool {
             | "filter"
     ) || (name.starts_with("fe") && name.len() > 2)
 }
+
+/// What a comment becomes: still a comment node, without its text.
+const EMPTY_COMMENT: &str = "<!---->";
 
 /// The one character a run of whitespace between two pieces of markup is read as, when the
 /// run is longer: a line feed when it breaks a line, else its first character.
@@ -938,9 +954,9 @@ mod tests {
 
     /// The page as parsed, with the text of every script and style taken out, every SVG
     /// image that only draws emptied down to its whitespace, the `data-*` attributes of
-    /// HTML elements that do not read them removed, and runs of whitespace in text outside
-    /// `<pre>` and `<listing>` collapsed as the scan collapses them between tags: what
-    /// leaving them out before parsing must not change.
+    /// HTML elements that do not read them removed, comments emptied, and runs of
+    /// whitespace in text outside `<pre>` and `<listing>` collapsed as the scan collapses
+    /// them between tags: what leaving them out before parsing must not change.
     fn parsed_without_left_out(html: &str) -> String {
         let doc = Document::from(html);
         // Template contents hang off their template, outside the tree's children.
@@ -949,11 +965,15 @@ mod tests {
         let mut images = Vec::new();
         let mut data_attributes = Vec::new();
         let mut texts = Vec::new();
+        let mut comments = Vec::new();
         while let Some(root) = roots.pop() {
             for node in root.descendants_it() {
                 node.query(|n| {
                     if let NodeData::Text { contents } = &n.data {
                         texts.push((node, contents.to_string()));
+                    }
+                    if matches!(n.data, NodeData::Comment { .. }) {
+                        comments.push(node);
                     }
                     if let NodeData::Element(element) = &n.data {
                         if &*element.name.ns == "http://www.w3.org/1999/xhtml"
@@ -988,6 +1008,13 @@ mod tests {
         }
         for (node, attribute) in data_attributes {
             node.remove_attr(&attribute);
+        }
+        for comment in comments {
+            comment.update(|n| {
+                if let NodeData::Comment { contents } = &mut n.data {
+                    *contents = "".into();
+                }
+            });
         }
         for (node, text) in texts {
             let preformatted = node
@@ -1290,7 +1317,7 @@ mod tests {
             "<svg><a href=/x><path/></a></svg>",
             "<svg><title>t</title><path/></svg>",
             "<svg><desc>d</desc></svg>",
-            "<svg><!-- c --><path/></svg>",
+            "<svg><!----><path/></svg>",
             "<svg><path/>x</svg>",
             "<svg>&#32;<path/></svg>",
             "<svg><g itemprop=logo><path/></g></svg>",
@@ -1367,6 +1394,29 @@ mod tests {
     }
 
     #[test]
+    fn comments_keep_their_node_and_lose_their_text() {
+        for (html, prepared) in [
+            ("a<!-- x -->b<!--y--!>c", "a<!---->b<!---->c"),
+            // Already as short as can be, or abrupt: as they are.
+            ("a<!---->b<!-->c<!--->d", "a<!---->b<!-->c<!--->d"),
+            // Markup inside is comment text; one cut off by the end of input goes too.
+            (
+                "<p>a<!-- <p>b</p> --></p><!-- open",
+                "<p>a<!----></p><!---->",
+            ),
+            // Not comments: a doctype, a bogus comment, CDATA in HTML.
+            (
+                "<!DOCTYPE html><?xml x?><![CDATA[ y ]]><p>z</p>",
+                "<!DOCTYPE html><?xml x?><![CDATA[ y ]]><p>z</p>",
+            ),
+        ] {
+            let (out, _) = prepare(html, DEEP, Attributes::All);
+            assert_eq!(out, prepared, "{html:?}");
+            assert_same_parse(html);
+        }
+    }
+
+    #[test]
     fn indentation_between_tags_is_read_as_one_character() {
         for (html, prepared) in [
             (
@@ -1381,7 +1431,7 @@ mod tests {
             // Around comments; not in text with words, nor past a `<` that is text.
             (
                 "<p>a  b</p>  <!-- c -->  <p>x <  y</p>",
-                "<p>a  b</p> <!-- c --> <p>x <  y</p>",
+                "<p>a  b</p> <!----> <p>x <  y</p>",
             ),
             // Preformatted text keeps its whitespace, and so do raw text and SVG.
             (
