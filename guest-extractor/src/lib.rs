@@ -330,6 +330,26 @@ pub fn health_check() -> bool {
 }
 
 /// Rejects input that cannot be a page, with the reason.
+/// The characters of UTF-8 `text`, and how many are U+FFFD (what could not be decoded) or
+/// controls other than whitespace, counted from the bytes: a character starts at every byte
+/// that is not a continuation, the controls are ASCII (U+0000-U+001F, U+007F) or C1
+/// (U+0080-U+009F, `C2 80`-`C2 9F`), and of them U+0009-U+000D and U+0085 are whitespace.
+fn suspicious_characters(text: &[u8]) -> (usize, usize) {
+    let (mut chars, mut suspicious) = (0, 0);
+    for (at, &byte) in text.iter().enumerate() {
+        chars += usize::from(byte & 0xC0 != 0x80);
+        let next = text.get(at + 1).copied().unwrap_or(0);
+        suspicious += usize::from(match byte {
+            0x09..=0x0D => false,
+            0x00..=0x1F | 0x7F => true,
+            0xC2 => matches!(next, 0x80..=0x9F) && next != 0x85,
+            0xEF => next == 0xBF && text.get(at + 2) == Some(&0xBD),
+            _ => false,
+        });
+    }
+    (chars, suspicious)
+}
+
 fn check_input(html: &str, limits: &Limits) -> Result<(), ExtractError> {
     if html.len() > limits.max_input_bytes {
         return Err(ExtractError::ResourceLimit(format!(
@@ -346,13 +366,8 @@ fn check_input(html: &str, limits: &Limits) -> Result<(), ExtractError> {
     // The input is text already (undecodable bytes became U+FFFD where it was decoded): its
     // first 8 KiB are read once, on a character boundary.
     let head = &html[..html.floor_char_boundary(8192)];
-    let (mut chars, mut suspicious, mut nul) = (0usize, 0usize, false);
-    for c in head.chars() {
-        chars += 1;
-        suspicious += usize::from(c == '\u{FFFD}' || (c.is_control() && !c.is_whitespace()));
-        nul |= c == '\0';
-    }
-    if nul || suspicious * 10 > chars {
+    let (chars, suspicious) = suspicious_characters(head.as_bytes());
+    if head.as_bytes().contains(&0) || suspicious * 10 > chars {
         return Err(ExtractError::InvalidHtml(
             "input looks like binary data, not HTML (NUL bytes or many control or undecodable characters); check the content type of what was fetched".into(),
         ));
@@ -397,5 +412,37 @@ fn base_url(base_href: Option<&str>, page_url: Option<&Url>) -> Option<Url> {
         (Some(href), Some(page)) => page.join(href.trim()).ok().or_else(|| Some(page.clone())),
         (Some(href), None) => Url::parse(href.trim()).ok(),
         (None, page) => page.cloned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::suspicious_characters;
+
+    /// The definition the byte count must agree with, read by characters.
+    fn by_characters(text: &str) -> (usize, usize) {
+        let suspicious = text
+            .chars()
+            .filter(|&c| c == '\u{FFFD}' || (c.is_control() && !c.is_whitespace()))
+            .count();
+        (text.chars().count(), suspicious)
+    }
+
+    #[test]
+    fn suspicious_characters_are_counted_from_the_bytes_as_from_the_characters() {
+        let every_low_character: String = (0u32..0x800).filter_map(char::from_u32).collect();
+        for text in [
+            every_low_character.as_str(),
+            "plain <p>text</p>\t\r\n\x0b\x0c",
+            "\u{85}\u{84}\u{9f}\u{a0}\u{fffd}\u{fffc}\u{fffe}\u{1F600} é 中文",
+            "\0\x01\x1f\x7f\u{80}\u{ff}",
+            "",
+        ] {
+            assert_eq!(
+                suspicious_characters(text.as_bytes()),
+                by_characters(text),
+                "{text:?}"
+            );
+        }
     }
 }

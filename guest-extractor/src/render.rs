@@ -5,6 +5,7 @@
 //! parsed (no second parse), resolves URLs against the page's base, and must never recurse
 //! without bound: the walk keeps its own stack.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use dom_query::{Attr, NodeRef};
@@ -399,21 +400,16 @@ impl<'u> Writer<'u> {
             self.at_space = raw.ends_with(char::is_whitespace);
             return;
         }
-        let starts_space = raw.starts_with(char::is_whitespace);
-        let words: Vec<&str> = raw.split_whitespace().collect();
-        if words.is_empty() {
-            if starts_space {
-                self.write_separator();
-            }
-            return;
-        }
-        if starts_space {
+        if raw.starts_with(char::is_whitespace) {
             self.write_separator();
         }
-        for (i, word) in words.iter().enumerate() {
-            if i > 0 {
-                self.write(" ", " ");
-            }
+        let mut words = raw.split_whitespace();
+        let Some(first) = words.next() else {
+            return;
+        };
+        self.write(&escape_markdown(first), first);
+        for word in words {
+            self.write(" ", " ");
             self.write(&escape_markdown(word), word);
         }
         if raw.ends_with(char::is_whitespace) {
@@ -568,7 +564,14 @@ fn push_unique(list: &mut Vec<String>, seen: &mut HashSet<String>, item: String)
 
 /// Collapses runs of whitespace to one space and trims.
 pub fn collapse_whitespace(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut collapsed = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !collapsed.is_empty() {
+            collapsed.push(' ');
+        }
+        collapsed.push_str(word);
+    }
+    collapsed
 }
 
 /// Text as a reader sees it and searches it: soft hyphens (invisible break hints inside
@@ -592,15 +595,19 @@ pub fn normalize_text(text: &str) -> String {
 const SOFT_HYPHEN: &str = "\u{ad}";
 
 /// Escapes the characters that would otherwise turn text into Markdown syntax.
-fn escape_markdown(word: &str) -> String {
-    let mut out = String::with_capacity(word.len());
+fn escape_markdown(word: &str) -> Cow<'_, str> {
+    const SPECIAL: &[u8] = b"\\*_`[]";
+    if !word.bytes().any(|b| SPECIAL.contains(&b)) {
+        return Cow::Borrowed(word);
+    }
+    let mut out = String::with_capacity(word.len() + 1);
     for c in word.chars() {
         if matches!(c, '\\' | '*' | '_' | '`' | '[' | ']') {
             out.push('\\');
         }
         out.push(c);
     }
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
