@@ -260,8 +260,9 @@ fn holds_only_text(after: &[u8], name: &str) -> bool {
 }
 
 /// Returns the HTML with elements deeper than `max_depth` flattened, the bodies of scripts
-/// and styles, the shapes of SVG images and, as `attributes` says, unread attributes left
-/// out, and what the scan saw. Borrows the input when nothing had to change.
+/// and styles, the shapes of SVG images, the text of comments and, as `attributes` says,
+/// unread attributes left out, indentation between tags read as one character, and what
+/// the scan saw. Borrows the input when nothing had to change.
 pub fn prepare(
     html: &str,
     max_depth: usize,
