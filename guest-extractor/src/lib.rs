@@ -329,7 +329,6 @@ pub fn health_check() -> bool {
         .is_ok_and(|doc| doc.text.contains("health check"))
 }
 
-/// Rejects input that cannot be a page, with the reason.
 /// The characters of UTF-8 `text`, and how many are U+FFFD (what could not be decoded) or
 /// controls other than whitespace, counted from the bytes: a character starts at every byte
 /// that is not a continuation, the controls are ASCII (U+0000-U+001F, U+007F) or C1
@@ -350,6 +349,7 @@ fn suspicious_characters(text: &[u8]) -> (usize, usize) {
     (chars, suspicious)
 }
 
+/// Rejects input that cannot be a page, with the reason.
 fn check_input(html: &str, limits: &Limits) -> Result<(), ExtractError> {
     if html.len() > limits.max_input_bytes {
         return Err(ExtractError::ResourceLimit(format!(

@@ -347,7 +347,7 @@ pub fn prepare(
                 script_type = Some(ScriptType::of(attribute.value));
             }
             has_itemprop |= attribute.name.eq_ignore_ascii_case(b"itemprop");
-            if is_data_attribute(attribute.name) {
+            if leaves_out_attributes && is_data_attribute(attribute.name) {
                 data_attributes.push(attribute.span);
             }
         });
@@ -1084,6 +1084,13 @@ mod tests {
             .count()
     }
 
+    /// `html` prepares to `prepared`, and parses as it would have.
+    fn assert_prepares_to(html: &str, prepared: &str, max_depth: usize, attributes: Attributes) {
+        let (out, _) = prepare(html, max_depth, attributes);
+        assert_eq!(out, prepared, "{html:?}");
+        assert_same_parse(html);
+    }
+
     fn assert_same_parse(html: &str) {
         let (prepared, _) = prepare(html, DEEP, Attributes::Read);
         assert_eq!(
@@ -1249,10 +1256,8 @@ mod tests {
             ("<math><mi>x</mi></math><script>a()</script>", ""),
             ("<frameset><script>a()</script></frameset>", ""),
         ] {
-            let (out, _) = prepare(html, DEEP, Attributes::Read);
             let expected = if prepared.is_empty() { html } else { prepared };
-            assert_eq!(out, expected, "{html}");
-            assert_same_parse(html);
+            assert_prepares_to(html, expected, DEEP, Attributes::Read);
         }
     }
 
@@ -1383,9 +1388,7 @@ mod tests {
                 "<div ><div > t </div></div>",
             ),
         ] {
-            let (out, _) = prepare(html, 2, Attributes::Read);
-            assert_eq!(out, prepared, "{html}");
-            assert_same_parse(html);
+            assert_prepares_to(html, prepared, 2, Attributes::Read);
             let (all, _) = prepare(html, DEEP, Attributes::All);
             assert!(
                 all.matches("data-").count() == html.matches("data-").count(),
@@ -1411,9 +1414,7 @@ mod tests {
                 "<!DOCTYPE html><?xml x?><![CDATA[ y ]]><p>z</p>",
             ),
         ] {
-            let (out, _) = prepare(html, DEEP, Attributes::All);
-            assert_eq!(out, prepared, "{html:?}");
-            assert_same_parse(html);
+            assert_prepares_to(html, prepared, DEEP, Attributes::All);
         }
     }
 
@@ -1448,9 +1449,7 @@ mod tests {
                 "<textarea>  <b>  </b></textarea><svg><text>  <tspan>t</tspan>  </text></svg>",
             ),
         ] {
-            let (out, _) = prepare(html, DEEP, Attributes::All);
-            assert_eq!(out, prepared, "{html:?}");
-            assert_same_parse(html);
+            assert_prepares_to(html, prepared, DEEP, Attributes::All);
         }
     }
 

@@ -596,13 +596,14 @@ const SOFT_HYPHEN: &str = "\u{ad}";
 
 /// Escapes the characters that would otherwise turn text into Markdown syntax.
 fn escape_markdown(word: &str) -> Cow<'_, str> {
+    // All ASCII, so a byte of the word is one of them only where a character is.
     const SPECIAL: &[u8] = b"\\*_`[]";
     if !word.bytes().any(|b| SPECIAL.contains(&b)) {
         return Cow::Borrowed(word);
     }
     let mut out = String::with_capacity(word.len() + 1);
     for c in word.chars() {
-        if matches!(c, '\\' | '*' | '_' | '`' | '[' | ']') {
+        if u8::try_from(c).is_ok_and(|b| SPECIAL.contains(&b)) {
             out.push('\\');
         }
         out.push(c);
