@@ -333,8 +333,9 @@ pub fn health_check() -> bool {
 /// controls other than whitespace, counted from the bytes: a character starts at every byte
 /// that is not a continuation, the controls are ASCII (U+0000-U+001F, U+007F) or C1
 /// (U+0080-U+009F, `C2 80`-`C2 9F`), and of them U+0009-U+000D and U+0085 are whitespace.
-/// The two ASCII counts are single passes the compiler vectorizes; only the lead bytes of
-/// C1 controls and U+FFFD (`C2`, `EF`) are looked at one by one.
+/// The character count and the ASCII-control count are single passes the compiler
+/// vectorizes; only the lead bytes of C1 controls and U+FFFD (`C2`, `EF`) are looked at one
+/// by one.
 fn suspicious_characters(text: &[u8]) -> (usize, usize) {
     let chars = text.iter().filter(|&&byte| byte & 0xC0 != 0x80).count();
     let ascii_controls = text
