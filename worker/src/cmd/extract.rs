@@ -23,7 +23,6 @@ use serde::Serialize;
 
 #[derive(Debug, Args)]
 pub struct ExtractArgs {
-    /// What to extract.
     /// What to extract: article, full, metadata or custom.
     #[arg(long, default_value = "article", value_parser = PossibleValuesParser::new(MODES))]
     mode: String,
