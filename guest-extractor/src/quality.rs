@@ -41,16 +41,12 @@ pub struct QualitySignals<'a> {
 /// 0-100. Substantial prose in paragraphs, few links and article metadata score high;
 /// link lists, short pages and error pages score low.
 pub fn score(signals: &QualitySignals<'_>) -> u8 {
-    let text = &signals.content.text;
-    let paragraphs = text
-        .split("\n\n")
-        .filter(|p| p.split_whitespace().count() >= 25)
-        .count();
-    let link_density = link_text_share(signals.content);
+    let prose = Prose::of(&signals.content.text);
+    let link_density = link_text_share(&signals.content.markdown, prose.tokens);
 
     let mut score = 0.0_f64;
     score += 40.0 * (f64::from(signals.words) / 500.0).min(1.0);
-    score += 20.0 * (paragraphs as f64 / 5.0).min(1.0);
+    score += 20.0 * (prose.paragraphs as f64 / 5.0).min(1.0);
     score += 20.0 * (1.0 - 2.5 * link_density).clamp(0.0, 1.0);
     if signals.title.is_some() {
         score += 5.0;
@@ -70,18 +66,51 @@ pub fn score(signals: &QualitySignals<'_>) -> u8 {
     score.round().clamp(0.0, 100.0) as u8
 }
 
-/// Share of the text's words that sit inside links, from the Markdown link syntax.
-fn link_text_share(content: &Rendered) -> f64 {
-    let total = content.text.split_whitespace().count();
-    if total == 0 {
+/// How the text divides into paragraphs, from one walk over it.
+struct Prose {
+    /// Whitespace-separated tokens in the whole text.
+    tokens: usize,
+    /// Paragraphs (separated by a blank line) of at least [`PARAGRAPH_TOKENS`] tokens.
+    paragraphs: usize,
+}
+
+/// Tokens that make a paragraph count as prose.
+const PARAGRAPH_TOKENS: usize = 25;
+
+impl Prose {
+    /// The blank lines are found with memchr's `memmem`: `str::split` with a two-byte
+    /// pattern sets up a two-way searcher, and without x86's SIMD fast path (in the guest)
+    /// it reads the text a byte at a time. A blank line is whitespace, so no token spans
+    /// two paragraphs and their tokens add up to the text's.
+    fn of(text: &str) -> Self {
+        let mut prose = Self {
+            tokens: 0,
+            paragraphs: 0,
+        };
+        let mut start = 0;
+        for end in memchr::memmem::find_iter(text.as_bytes(), b"\n\n").chain([text.len()]) {
+            let tokens = text[start..end].split_whitespace().count();
+            prose.tokens += tokens;
+            if tokens >= PARAGRAPH_TOKENS {
+                prose.paragraphs += 1;
+            }
+            start = end + 2;
+        }
+        prose
+    }
+}
+
+/// Share of the text's `tokens` that sit inside links, from the Markdown link syntax.
+fn link_text_share(markdown: &str, tokens: usize) -> f64 {
+    if tokens == 0 {
         return 1.0;
     }
+    let link_end = memchr::memmem::Finder::new("](");
     let mut linked = 0;
-    let md = &content.markdown;
-    let mut rest = md.as_str();
+    let mut rest = markdown;
     while let Some(open) = rest.find('[') {
         let after = &rest[open + 1..];
-        match after.find("](") {
+        match link_end.find(after.as_bytes()) {
             Some(close) if !after[..close].contains('[') => {
                 linked += after[..close].split_whitespace().count();
                 rest = &after[close..];
@@ -89,7 +118,7 @@ fn link_text_share(content: &Rendered) -> f64 {
             _ => rest = after,
         }
     }
-    linked as f64 / total as f64
+    linked as f64 / tokens as f64
 }
 
 fn looks_like_error_title(title: &str) -> bool {
@@ -118,6 +147,27 @@ mod tests {
         assert_eq!(reading_time(0), 0);
         assert_eq!(reading_time(1), 1);
         assert_eq!(reading_time(401), 3);
+    }
+
+    #[test]
+    fn prose_counts_as_splitting_at_blank_lines_does() {
+        let long = "word ".repeat(PARAGRAPH_TOKENS);
+        for text in [
+            String::new(),
+            "\n\n".into(),
+            "\n\n\n".into(),
+            "one\n\n\n\ntwo  three\n".into(),
+            format!("{long}\n\n\n{long}\n\nshort\n\n{}", long.trim()),
+            format!("{}\n{long}", long.trim()),
+        ] {
+            let prose = Prose::of(&text);
+            let by_split = text
+                .split("\n\n")
+                .filter(|p| p.split_whitespace().count() >= PARAGRAPH_TOKENS)
+                .count();
+            assert_eq!(prose.paragraphs, by_split, "{text:?}");
+            assert_eq!(prose.tokens, text.split_whitespace().count(), "{text:?}");
+        }
     }
 
     #[test]
