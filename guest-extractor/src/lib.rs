@@ -239,7 +239,7 @@ fn extract_page(
         }
     };
 
-    let words = quality::word_count(&rendered.text);
+    let prose = quality::Prose::of(&rendered.text);
     let language_sample = if rendered.text.is_empty() {
         Cow::Owned(
             [page_meta.title.as_deref(), page_meta.description.as_deref()]
@@ -254,7 +254,7 @@ fn extract_page(
     let language = language::detect(&language_sample, page_meta.declared_language.as_deref());
     let quality_score = quality::score(&quality::QualitySignals {
         content: &rendered,
-        words,
+        prose,
         title: page_meta.title.as_deref(),
         has_byline_or_date: page_meta.byline.is_some() || page_meta.published_iso.is_some(),
         declares_article: page_meta.declares_article,
@@ -273,9 +273,9 @@ fn extract_page(
         links: rendered.links,
         media: rendered.media,
         language,
-        reading_time: quality::reading_time(words),
+        reading_time: quality::reading_time(prose.words),
         quality_score,
-        word_count: words,
+        word_count: prose.words,
         categories: page_meta.categories,
         site_name: page_meta.site_name,
         description: page_meta.description,

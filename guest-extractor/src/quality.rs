@@ -8,13 +8,17 @@ const WORDS_PER_MINUTE: u32 = 200;
 
 /// Words in the text; in scripts written without spaces (CJK), each character counts.
 pub fn word_count(text: &str) -> u32 {
-    let mut count: u32 = 0;
-    for token in text.split_whitespace() {
-        let ideographs = token.chars().filter(|c| is_ideographic(*c)).count();
-        let ideographs = u32::try_from(ideographs).unwrap_or(u32::MAX);
-        count = count.saturating_add(if ideographs > 0 { ideographs } else { 1 });
+    text.split_whitespace()
+        .fold(0, |count, token| count.saturating_add(token_words(token)))
+}
+
+/// The words of one whitespace-separated token: its ideographs, or one word if it has none.
+fn token_words(token: &str) -> u32 {
+    let ideographs = token.chars().filter(|c| is_ideographic(*c)).count();
+    match u32::try_from(ideographs).unwrap_or(u32::MAX) {
+        0 => 1,
+        ideographs => ideographs,
     }
-    count
 }
 
 /// Whole minutes, rounded up; zero only for no words.
@@ -30,7 +34,8 @@ fn is_ideographic(c: char) -> bool {
 /// What the score is computed from.
 pub struct QualitySignals<'a> {
     pub content: &'a Rendered,
-    pub words: u32,
+    /// The counts of `content.text`.
+    pub prose: Prose,
     pub title: Option<&'a str>,
     pub has_byline_or_date: bool,
     pub declares_article: bool,
@@ -41,11 +46,11 @@ pub struct QualitySignals<'a> {
 /// 0-100. Substantial prose in paragraphs, few links and article metadata score high;
 /// link lists, short pages and error pages score low.
 pub fn score(signals: &QualitySignals<'_>) -> u8 {
-    let prose = Prose::of(&signals.content.text);
+    let prose = signals.prose;
     let link_density = link_text_share(&signals.content.markdown, prose.tokens);
 
     let mut score = 0.0_f64;
-    score += 40.0 * (f64::from(signals.words) / 500.0).min(1.0);
+    score += 40.0 * (f64::from(prose.words) / 500.0).min(1.0);
     score += 20.0 * (prose.paragraphs as f64 / 5.0).min(1.0);
     score += 20.0 * (1.0 - 2.5 * link_density).clamp(0.0, 1.0);
     if signals.title.is_some() {
@@ -60,14 +65,17 @@ pub fn score(signals: &QualitySignals<'_>) -> u8 {
     if !signals.found_article {
         score = score.min(30.0);
     }
-    if signals.title.is_some_and(looks_like_error_title) || signals.words < 30 {
+    if signals.title.is_some_and(looks_like_error_title) || prose.words < 30 {
         score = score.min(10.0);
     }
     score.round().clamp(0.0, 100.0) as u8
 }
 
-/// How the text divides into paragraphs, from one walk over it.
-struct Prose {
+/// What the text holds, from one walk over it: words, tokens and paragraphs of prose.
+#[derive(Debug, Clone, Copy)]
+pub struct Prose {
+    /// As [`word_count`] counts them.
+    pub words: u32,
     /// Whitespace-separated tokens in the whole text.
     tokens: usize,
     /// Paragraphs (separated by a blank line) of at least [`PARAGRAPH_TOKENS`] tokens.
@@ -82,14 +90,19 @@ impl Prose {
     /// pattern sets up a two-way searcher, and without x86's SIMD fast path (in the guest)
     /// it reads the text a byte at a time. A blank line is whitespace, so no token spans
     /// two paragraphs and their tokens add up to the text's.
-    fn of(text: &str) -> Self {
+    pub fn of(text: &str) -> Self {
         let mut prose = Self {
+            words: 0,
             tokens: 0,
             paragraphs: 0,
         };
         let mut start = 0;
         for end in memchr::memmem::find_iter(text.as_bytes(), b"\n\n").chain([text.len()]) {
-            let tokens = text[start..end].split_whitespace().count();
+            let mut tokens = 0;
+            for token in text[start..end].split_whitespace() {
+                tokens += 1;
+                prose.words = prose.words.saturating_add(token_words(token));
+            }
             prose.tokens += tokens;
             if tokens >= PARAGRAPH_TOKENS {
                 prose.paragraphs += 1;
@@ -159,6 +172,7 @@ mod tests {
             "one\n\n\n\ntwo  three\n".into(),
             format!("{long}\n\n\n{long}\n\nshort\n\n{}", long.trim()),
             format!("{}\n{long}", long.trim()),
+            "日本語 text\n\n中文".into(),
         ] {
             let prose = Prose::of(&text);
             let by_split = text
@@ -167,6 +181,7 @@ mod tests {
                 .count();
             assert_eq!(prose.paragraphs, by_split, "{text:?}");
             assert_eq!(prose.tokens, text.split_whitespace().count(), "{text:?}");
+            assert_eq!(prose.words, word_count(&text), "{text:?}");
         }
     }
 
@@ -185,7 +200,7 @@ mod tests {
         };
         let signals = |content, found_article| QualitySignals {
             content,
-            words: word_count(&content.text),
+            prose: Prose::of(&content.text),
             title: Some("A story"),
             has_byline_or_date: true,
             declares_article: false,
