@@ -9,13 +9,6 @@
 //! heap (`ops/build-guest.sh`), which lies in the slot's copy-on-write image and is reset in
 //! place like the rest; this allocator uses that room first and grows the memory only
 //! beyond it, extending the same heap so nothing is fragmented.
-//!
-//! The room is taken a wasm page at a time, not all at once: talc marks the end of its heap
-//! in the heap's last bytes, and the pre-initialization snapshot (`ops/preinit`) keeps every
-//! byte up to the last one that is not zero as the memory image. With the whole room
-//! claimed, the image reached the end of the initial memory, and the host reset each page a
-//! job dirtied by copying it back from the image; taken a page at a time, the image ends
-//! where the warm-up's heap did, and the pages above it are reset by zeroing them.
 
 use core::alloc::Layout;
 use core::arch::wasm32::{memory_grow, memory_size};
@@ -30,8 +23,6 @@ const PAGE_BYTES: usize = 64 * 1024;
 /// Bytes beyond an allocation's size and alignment that talc may need around its chunk
 /// (tag, free-list node, heap end marker): an upper bound, so one growth always suffices.
 const CHUNK_OVERHEAD: usize = 64;
-/// The least the heap takes of the initial memory's free tail at a time.
-const CLAIM_STEP: usize = PAGE_BYTES;
 /// The least the memory grows by: a page that outgrows the initial memory usually goes on
 /// allocating, and each growth costs the host an `mprotect` now and another when the slot
 /// is reset, so it grows by 1 MiB at a time rather than by what one allocation asks.
@@ -58,26 +49,13 @@ struct InitialMemoryFirst {
 unsafe impl talc::source::Source for InitialMemoryFirst {
     fn acquire<B: Binning>(talc: &mut Talc<Self, B>, layout: Layout) -> Result<(), ()> {
         let memory_end = memory_size::<0>() * PAGE_BYTES;
-        let heap_end = talc.source.end.map_or_else(
-            || (&raw const __heap_base).addr(),
-            |end| end.as_ptr().addr(),
-        );
-        let room = memory_end.saturating_sub(heap_end);
-        if room > CHUNK_OVERHEAD {
-            let take = (layout.size() + layout.align() + CHUNK_OVERHEAD)
-                .max(CLAIM_STEP)
-                .min(room);
-            let new_end = heap_end + take;
-            let claimed = match talc.source.end {
-                // SAFETY: the memory past the heap's end, up to the memory's end, is unused
-                // by the program and only ever handed to talc.
-                Some(end) => Some(unsafe { talc.extend(end, new_end as *mut u8) }),
-                // SAFETY: from `__heap_base` to the end of memory is unused by the program,
-                // and handed to talc alone, a piece at a time.
-                None => unsafe { talc.claim(heap_end as *mut u8, take) },
-            };
-            if let Some(end) = claimed.filter(|end| end.as_ptr().addr() > heap_end) {
-                talc.source.end = Some(end);
+        if talc.source.end.is_none() {
+            let base = (&raw const __heap_base).cast_mut();
+            let free = memory_end.saturating_sub(base.addr());
+            // SAFETY: from `__heap_base` to the end of memory is unused by the program, and
+            // handed to talc alone, once.
+            talc.source.end = unsafe { talc.claim(base, free) };
+            if talc.source.end.is_some() {
                 return Ok(());
             }
         }
@@ -101,9 +79,8 @@ fn grow<B: Binning>(
         .ok_or(())?;
     let new_end = (memory_end + pages * PAGE_BYTES) as *mut u8;
     talc.source.end = match talc.source.end {
-        // SAFETY: the grown pages start where the heap ends, or within a chunk's overhead
-        // of it (talc extends by whole chunk units); they are the allocator's.
-        Some(end) if end.as_ptr().addr() + CHUNK_OVERHEAD >= memory_end => {
+        // SAFETY: the grown pages start where the heap ends; they are the allocator's.
+        Some(end) if end.as_ptr().addr() == memory_end => {
             Some(unsafe { talc.extend(end, new_end) })
         }
         // SAFETY: the grown pages are new and unused.
