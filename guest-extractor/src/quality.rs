@@ -86,10 +86,11 @@ pub struct Prose {
 const PARAGRAPH_TOKENS: usize = 25;
 
 impl Prose {
+    /// Counts `text`'s words, tokens and paragraphs of prose in one walk. A blank line is
+    /// whitespace, so no token spans two paragraphs and their tokens add up to the text's.
     /// The blank lines are found with memchr's `memmem`: `str::split` with a two-byte
-    /// pattern sets up a two-way searcher, and without x86's SIMD fast path (in the guest)
-    /// it reads the text a byte at a time. A blank line is whitespace, so no token spans
-    /// two paragraphs and their tokens add up to the text's.
+    /// pattern sets up a two-way searcher, which in the guest (no x86 SIMD fast path)
+    /// reads the text a byte at a time.
     pub fn of(text: &str) -> Self {
         let mut prose = Self {
             words: 0,
