@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use dom_query::{Attr, Document, Matcher, NodeRef};
-use dom_smoothie::{Config, Readability, TextMode};
+use dom_smoothie::{Config, Metadata, Readability, TextMode};
 
 use crate::container::NamedBlock;
 use crate::element::{self, with_element, NameWords};
@@ -196,8 +196,12 @@ const HOLDING_PICK_RATIO: f64 = 1.5;
 /// (readability settled on a box beside the content, such as a bio, a contact box or
 /// "related posts", or on a fragment of it), or half as much again as a long pick that it
 /// contains.
-pub fn article(readability: &mut Readability, named: Option<NamedBlock>) -> Option<Document> {
-    let readable = readable(readability);
+pub fn article(
+    readability: &mut Readability,
+    metadata: Metadata,
+    named: Option<NamedBlock>,
+) -> Option<Document> {
+    let readable = readable(readability, metadata);
     let readable_words = readable.as_ref().map_or(0, prose_words);
     let short = readable_words < SHORT_PICK_WORDS;
     let more_than = if short {
@@ -353,16 +357,17 @@ const INVISIBLE_PARENTS: &[&str] = &["script", "style", "noscript", "template", 
 /// The element readability wraps the article it finds in.
 const ARTICLE_BLOCK: &str = "#readability-page-1";
 
-/// Runs the readability pass. `None` when it finds no main content block.
-fn readable(readability: &mut Readability) -> Option<Document> {
+/// Runs the readability pass from the page's `metadata` (read before the pass changes the
+/// tree). `None` when it finds no main content block.
+fn readable(readability: &mut Readability, metadata: Metadata) -> Option<Document> {
     readability.config = Config {
         text_mode: TextMode::Raw,
         keep_classes: true,
         ..Config::default()
     };
-    readability.parse().ok()?;
-    // The article block is copied out of readability's tree as it stands, rather than
-    // parsed again from the HTML that `parse` serialized it to.
+    readability.grab_with_metadata(metadata).ok()?;
+    // The article block is copied out of readability's tree as it stands: readability
+    // serializes nothing, and nothing is parsed again.
     let doc = readability
         .doc
         .select_single(ARTICLE_BLOCK)

@@ -186,7 +186,9 @@ fn extract_page(
     let mut readability = Readability::with_document(doc, page_url.as_ref().map(Url::as_str), None)
         .map_err(|e| ExtractError::InternalError(format!("readability setup failed: {e}")))?;
     let json_ld = readability.parse_json_ld();
-    let page_meta = metadata::read(&readability.doc, readability.get_article_metadata(json_ld));
+    // Read once: the article pass is handed what it would otherwise read again.
+    let readability_meta = readability.get_article_metadata(json_ld);
+    let page_meta = metadata::read(&readability.doc, readability_meta.clone());
     // Readability rewrites the tree it scores: what the article is compared with and
     // completed from is taken out of the page before it does (no copy of the whole page).
     let (named, lead) = if matches!(mode, ExtractionMode::Article) {
@@ -213,7 +215,7 @@ fn extract_page(
             (render::render(nodes, base.as_ref()), !selectors.is_empty())
         }
         ExtractionMode::Article => {
-            let article = content::article(&mut readability, named)
+            let article = content::article(&mut readability, readability_meta, named)
                 .map(|article| render::render([article.root()], base.as_ref()))
                 .filter(|rendered| !rendered.text.is_empty());
             let article = embedded::prefer_article_body(
