@@ -1297,6 +1297,18 @@ where
     /// Remove and return the first character, if any.
     #[inline]
     pub fn pop_front_char(&mut self) -> Option<char> {
+        // An ASCII byte is one character in each character format (ASCII, UTF-8, Latin-1),
+        // so where the next character starts is known without decoding: html5ever's
+        // tokenizer takes most of a page's markup from the front this way.
+        let bytes = self.as_byte_slice();
+        if let Some(&first) = bytes.first().filter(|byte| byte.is_ascii()) {
+            if bytes.len() == 1 {
+                self.clear();
+            } else {
+                unsafe { self.unsafe_pop_front(1) };
+            }
+            return Some(char::from(first));
+        }
         unsafe {
             let next_char; // first char in iterator
             let mut skip = 0; // number of bytes to skip, or 0 to clear
@@ -1666,6 +1678,37 @@ mod test {
             if let Some(shared) = kept_alive {
                 assert_eq!(&*shared, start.as_str());
             }
+        }
+    }
+
+    #[test]
+    fn pop_front_char_takes_characters_as_a_string_does() {
+        let text = "a<b>é\u{0}ж中 \u{1F600}z\u{7f}\u{80}\u{ff}ok";
+        for start in 0..text.chars().count() {
+            let rest: String = text.chars().skip(start).collect();
+            for shared in [false, true] {
+                let mut tendril = StrTendril::from_slice(&rest);
+                let other = shared.then(|| tendril.clone());
+                let mut expected = rest.chars();
+                loop {
+                    let popped = tendril.pop_front_char();
+                    assert_eq!(popped, expected.next());
+                    assert_eq!(&*tendril, expected.as_str());
+                    if popped.is_none() {
+                        break;
+                    }
+                }
+                assert_eq!(other.as_deref().unwrap_or(rest.as_str()), rest.as_str());
+            }
+            // Latin-1: every byte one character.
+            let latin1: Vec<u8> = (0..=255_u8).rev().skip(start * 8).collect();
+            let mut tendril = ByteTendril::from_slice(&latin1)
+                .try_reinterpret::<fmt::Latin1>()
+                .unwrap();
+            for &byte in &latin1 {
+                assert_eq!(tendril.pop_front_char(), Some(char::from(byte)));
+            }
+            assert_eq!(tendril.pop_front_char(), None);
         }
     }
 
