@@ -95,30 +95,22 @@ pub(crate) fn normalize_spaces(text: &str) -> String {
 /// [`NodeRef::normalized_char_count`] counts them, eight bytes at a time while the text is
 /// ASCII. Readability asks this of every candidate and of each link in it, on every page.
 pub(crate) fn normalized_char_count(node: &NodeRef) -> usize {
-    let mut count = 0;
-    let mut last_was_whitespace = true;
-    for descendant in std::iter::once(*node).chain(node.descendants_it()) {
-        descendant.query(|n| {
-            if let NodeData::Text { ref contents } = n.data {
-                count += collapsed_char_count(contents, last_was_whitespace);
-                last_was_whitespace = contents.ends_with(char::is_whitespace);
-            }
-        });
-    }
-    if last_was_whitespace && count > 0 {
-        count -= 1;
-    }
-    count
+    std::iter::once(*node)
+        .chain(node.descendants_it())
+        .filter_map(|n| TextRun::of_text_node(&n))
+        .fold(TextRun::default(), TextRun::then)
+        .normalized_char_count()
 }
 
-/// Characters of `text` with each run of whitespace counted as one; `after_whitespace`:
-/// whether the text before it ended in whitespace. ASCII is read eight bytes at a time
-/// where eight are left, a byte at a time otherwise; anything else a character at a time.
-fn collapsed_char_count(text: &str, after_whitespace: bool) -> usize {
+/// Characters of `text` with each run of whitespace counted as one, as if the text before
+/// it did not end in whitespace ([`TextRun`] joins runs). ASCII is read eight bytes at a
+/// time where eight are left, a byte at a time otherwise; anything else a character at a
+/// time.
+fn collapsed_char_count(text: &str) -> usize {
     const LANES: usize = 8;
     let bytes = text.as_bytes();
     let mut count = 0;
-    let mut prev_was_whitespace = after_whitespace;
+    let mut prev_was_whitespace = false;
     let mut i = 0;
     while i < bytes.len() {
         let ascii_word = bytes
@@ -381,13 +373,7 @@ impl CharCounterCache {
                 next = done.next_sibling();
                 continue;
             };
-            let text = node
-                .query(|n| match n.data {
-                    NodeData::Text { ref contents } => Some(TextRun::of(contents)),
-                    _ => None,
-                })
-                .flatten();
-            if let Some(run) = text {
+            if let Some(run) = TextRun::of_text_node(&node) {
                 if let Some((_, parent)) = path.last_mut() {
                     *parent = parent.then(run);
                 }
@@ -415,9 +401,18 @@ struct TextRun {
 }
 
 impl TextRun {
+    /// The run of a text node; `None` for any other node.
+    fn of_text_node(node: &NodeRef) -> Option<Self> {
+        node.query(|n| match n.data {
+            NodeData::Text { ref contents } => Some(Self::of(contents)),
+            _ => None,
+        })
+        .flatten()
+    }
+
     fn of(text: &str) -> Self {
         Self {
-            count: collapsed_char_count(text, false),
+            count: collapsed_char_count(text),
             starts_with_whitespace: text.starts_with(char::is_whitespace),
             ends_with_whitespace: text.ends_with(char::is_whitespace),
             has_text: true,
@@ -488,13 +483,11 @@ mod tests {
             let text: String = (0..random(40))
                 .map(|_| alphabet[random(alphabet.len())])
                 .collect();
-            for after_whitespace in [false, true] {
-                assert_eq!(
-                    collapsed_char_count(&text, after_whitespace),
-                    by_chars(&text, after_whitespace),
-                    "{text:?}"
-                );
-            }
+            let after_text = collapsed_char_count(&text);
+            assert_eq!(after_text, by_chars(&text, false), "{text:?}");
+            // After whitespace, as a run after one that ends in it counts the text.
+            let after_whitespace = TextRun::of(" ").then(TextRun::of(&text)).count - 1;
+            assert_eq!(after_whitespace, by_chars(&text, true), "{text:?}");
         }
     }
 
