@@ -42,6 +42,31 @@ fn low_bytes_mask(len: usize) -> u64 {
     (1_u64 << (8 * len)) - 1
 }
 
+/// Up to eight bytes as the low bytes of a little-endian `u64`, read with fixed-size loads
+/// (two overlapping ones where there are four or more) rather than a copy of variable length.
+#[inline(always)]
+fn short_le_u64(bytes: &[u8]) -> u64 {
+    debug_assert!(bytes.len() <= MAX_INLINE_LEN);
+    let len = bytes.len();
+    if len >= 4 {
+        let first = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        let last = u32::from_le_bytes([
+            bytes[len - 4],
+            bytes[len - 3],
+            bytes[len - 2],
+            bytes[len - 1],
+        ]);
+        u64::from(first) | u64::from(last) << (8 * (len - 4))
+    } else if len > 0 {
+        let middle = len / 2;
+        u64::from(bytes[0])
+            | u64::from(bytes[middle]) << (8 * middle)
+            | u64::from(bytes[len - 1]) << (8 * (len - 1))
+    } else {
+        0
+    }
+}
+
 /// The multithreadedness of a tendril.
 ///
 /// Exactly two types implement this trait:
@@ -779,6 +804,13 @@ where
     pub fn push_tendril(&mut self, other: &Tendril<F, A>) {
         let new_len = self.len32().checked_add(other.len32()).expect(OFLOW);
 
+        // Onto nothing, a heap tendril is shared rather than copied: html5ever's tokenizer
+        // builds each attribute value so from a run of the input.
+        if self.len32() == 0 && other.ptr.get().get() > MAX_INLINE_TAG {
+            *self = other.clone();
+            return;
+        }
+
         unsafe {
             if (self.ptr.get().get() > MAX_INLINE_TAG) && (other.ptr.get().get() > MAX_INLINE_TAG) {
                 let (self_buf, self_shared, _) = self.assume_buf();
@@ -936,6 +968,30 @@ where
         }
     }
 
+    /// Appends `len` bytes, the low bytes of the little-endian `bytes`, when the tendril is
+    /// inline or empty and stays inline, and `len` is not zero; returns whether it did. They go into
+    /// the inline bytes by fixed-size loads, shifts and stores: the general path copies
+    /// slices of variable length three times, each a `memcpy` call, and in WebAssembly each a
+    /// `memory.copy` that leaves compiled code.
+    ///
+    /// Does not check validity.
+    #[inline(always)]
+    unsafe fn push_inline(&mut self, bytes: u64, len: usize) -> bool {
+        let old_len = match self.ptr.get().get() {
+            EMPTY_TAG => 0,
+            n if n <= MAX_INLINE_LEN => n,
+            _ => return false,
+        };
+        if len == 0 || old_len + len > MAX_INLINE_LEN {
+            return false;
+        }
+        let inline = &mut (*self.buf.get()).inline;
+        let kept = u64::from_le_bytes(*inline) & low_bytes_mask(old_len);
+        *inline = (kept | bytes << (8 * old_len)).to_le_bytes();
+        self.ptr.set(inline_tag((old_len + len) as u32));
+        true
+    }
+
     /// Push some bytes onto the end of the `Tendril`, without validating.
     #[inline]
     pub unsafe fn push_bytes_without_validating(&mut self, buf: &[u8]) {
@@ -957,6 +1013,13 @@ where
         let drop_right = drop_right as usize;
 
         if new_len <= MAX_INLINE_LEN as u32 {
+            if insert_len == 0
+                && drop_left == 0
+                && drop_right == 0
+                && self.push_inline(short_le_u64(buf), buf.len())
+            {
+                return;
+            }
             let mut tmp = [0_u8; MAX_INLINE_LEN];
             {
                 let old = self.as_byte_slice();
@@ -1527,28 +1590,11 @@ where
     pub fn push_char(&mut self, c: char) {
         let mut utf8 = [0_u8; 4];
         let char_len = c.encode_utf8(&mut utf8).len();
-        let old_len = match self.ptr.get().get() {
-            EMPTY_TAG => 0,
-            n if n <= MAX_INLINE_LEN => n,
-            _ => MAX_INLINE_LEN + 1,
-        };
-        if old_len + char_len <= MAX_INLINE_LEN {
-            // An inline tendril that stays inline: the character goes into the inline bytes
-            // by fixed-size loads, shifts and stores. The general path copies slices of
-            // variable length three times, each a `memcpy` call, and in WebAssembly each a
-            // `memory.copy` that leaves compiled code: html5ever pushes every character of
-            // every tag and attribute name this way.
-            unsafe {
-                let inline = &mut (*self.buf.get()).inline;
-                let kept = u64::from_le_bytes(*inline) & low_bytes_mask(old_len);
-                let pushed = u64::from(u32::from_le_bytes(utf8)) << (8 * old_len);
-                *inline = (kept | pushed).to_le_bytes();
-            }
-            self.ptr.set(inline_tag((old_len + char_len) as u32));
-            return;
-        }
+        // html5ever pushes every character of every tag and attribute name this way.
         unsafe {
-            self.push_bytes_without_validating(&utf8[..char_len]);
+            if !self.push_inline(u64::from(u32::from_le_bytes(utf8)), char_len) {
+                self.push_bytes_without_validating(&utf8[..char_len]);
+            }
         }
     }
 
@@ -1640,7 +1686,7 @@ mod test {
     use std::thread;
 
     #[test]
-    fn push_char_appends_as_a_string_does_from_every_state() {
+    fn pushes_append_as_a_string_does_from_every_state() {
         let chars = ['a', 'Z', ' ', '\0', 'é', 'ж', '中', '\u{FFFF}', '\u{1F600}'];
         let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut random = move |below: usize| {
@@ -1650,7 +1696,9 @@ mod test {
             usize::try_from(state % below as u64).unwrap_or_default()
         };
         for _ in 0..20_000 {
-            let start: String = (0..random(12)).map(|_| chars[random(chars.len())]).collect();
+            let start: String = (0..random(12))
+                .map(|_| chars[random(chars.len())])
+                .collect();
             let mut tendril = StrTendril::from_slice(&start);
             let mut expected = start.clone();
             // Inline bytes past the length hold what an earlier, longer content left.
@@ -1669,14 +1717,38 @@ mod test {
                 2 => Some(tendril.clone()),
                 _ => None,
             };
+            // Pushed tendrils may end up shared with this one: they must stay as they were.
+            let mut pushed_tendrils = vec![];
             for _ in 0..random(12) {
-                let c = chars[random(chars.len())];
-                tendril.push_char(c);
-                expected.push(c);
+                match random(3) {
+                    0 => {
+                        let c = chars[random(chars.len())];
+                        tendril.push_char(c);
+                        expected.push(c);
+                    },
+                    1 => {
+                        let slice: String =
+                            (0..random(5)).map(|_| chars[random(chars.len())]).collect();
+                        tendril.push_slice(&slice);
+                        expected.push_str(&slice);
+                    },
+                    _ => {
+                        let slice: String = (0..random(12))
+                            .map(|_| chars[random(chars.len())])
+                            .collect();
+                        let other = StrTendril::from_slice(&slice);
+                        tendril.push_tendril(&other);
+                        expected.push_str(&slice);
+                        pushed_tendrils.push((other, slice));
+                    },
+                }
                 assert_eq!(&*tendril, expected.as_str());
             }
             if let Some(shared) = kept_alive {
                 assert_eq!(&*shared, start.as_str());
+            }
+            for (other, slice) in pushed_tendrils {
+                assert_eq!(&*other, slice.as_str());
             }
         }
     }
