@@ -19,6 +19,7 @@ pub use markup5ever::*;
 pub use serialize::serialize;
 
 mod util {
+    pub(crate) mod char_set;
     pub(crate) mod str;
 }
 
