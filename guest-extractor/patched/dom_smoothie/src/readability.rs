@@ -1,5 +1,5 @@
 use dom_query::local_name;
-use dom_query::{Document, NodeId, NodeRef, Selection};
+use dom_query::{Document, NodeData, NodeId, NodeRef, Selection};
 use foldhash::HashMap;
 use tendril::StrTendril;
 
@@ -198,24 +198,32 @@ impl Readability {
     /// 6. Replace `font` tags with `span` tags
     /// 7. Remove comments
     fn prepare(&mut self) {
-        self.remove_empty_imgs();
+        // Patched for RipTide (see PATCHED.md): the nodes each step works on, found in one
+        // walk of the document rather than by one selector scan per step.
+        let targets = PrepareTargets::of(&self.doc);
 
-        self.unwrap_noscript_images();
+        remove_empty_imgs(&targets.imgs);
 
-        // remove scripts
-        self.doc.select_matcher(&MATCHER_SCRIPT).remove();
+        // Only a noscript that holds an element can match `noscript:has(img:only-child)`.
+        if targets.noscript_holds_element {
+            self.unwrap_noscript_images();
+        }
 
-        // remove styles
-        self.doc.select_matcher(&MATCHER_STYLE).remove();
+        // remove scripts, noscripts and styles
+        for node in &targets.removed {
+            node.remove_from_parent();
+        }
 
         // replace duplicating br elements
-        self.replace_brs();
+        replace_brs(&targets.brs);
 
         // replace fonts with spans
-        self.replace_fonts();
+        replace_fonts(&targets.fonts);
 
         // remove comments
-        self.remove_comments();
+        for comment in &targets.comments {
+            comment.remove_from_parent();
+        }
     }
 
     /// Return the title of the article as a `StrTendril`.
@@ -301,86 +309,6 @@ impl Readability {
         }
 
         cur_title.into()
-    }
-
-    fn replace_fonts(&mut self) {
-        let sel = self.doc.select_matcher(&MATCHER_FONT);
-        sel.rename("span");
-        sel.remove_all_attrs();
-    }
-
-    fn replace_brs(&mut self) {
-        let sel = self.doc.select_matcher(&MATCHER_BR);
-
-        for br in sel.nodes() {
-            let mut next_sibling = br.next_sibling();
-            let mut replaced = false;
-
-            while let Some(next) = next_significant_node(next_sibling) {
-                if !next.has_name("br") {
-                    break;
-                }
-
-                replaced = true;
-                next_sibling = next.next_sibling();
-                next.remove_from_parent();
-            }
-            if replaced {
-                let p = br.tree.new_element("p");
-                br.replace_with(&p);
-
-                let mut next_sibling = p.next_sibling();
-                while let Some(next) = next_sibling {
-                    if next.has_name("br") {
-                        if let Some(next_elem) = next_significant_node(next.next_sibling()) {
-                            if next_elem.has_name("br") {
-                                break;
-                            }
-                        }
-                    }
-
-                    if !is_phrasing_content(&next) {
-                        break;
-                    }
-
-                    next_sibling = next.next_sibling();
-                    p.append_child(&next);
-                }
-
-                while let Some(last) = p.last_child() {
-                    if is_whitespace(&last) {
-                        last.remove_from_parent();
-                    } else {
-                        break;
-                    }
-                }
-
-                if let Some(parent) = p.parent() {
-                    if parent.has_name("p") {
-                        parent.rename("div");
-                    }
-                }
-            }
-        }
-    }
-
-    fn remove_empty_imgs(&mut self) {
-        for node in self.doc.select_matcher(&MATCHER_IMG).nodes() {
-            let has_src = node.query_or(false, |n| {
-                n.as_element().is_some_and(|el| {
-                    el.attrs.iter().any(|a| {
-                        matches!(
-                            a.name.local.as_ref(),
-                            "src" | "data-src" | "data-srcset" | "srcset"
-                        ) || IMG_EXT.iter().any(|p| a.value.contains(p))
-                    })
-                })
-            });
-
-            if !has_src {
-                node.remove_from_parent();
-            }
-        }
     }
 
     fn unwrap_noscript_images(&self) {
@@ -885,19 +813,6 @@ impl Readability {
         meta_byline
     }
 
-    fn remove_comments(&self) {
-        let comments: Vec<NodeRef> = self
-            .doc
-            .root()
-            .descendants_it()
-            .filter(NodeRef::is_comment)
-            .collect();
-
-        for comment in comments {
-            comment.remove_from_parent();
-        }
-    }
-
     fn get_html_lang(&self) -> Option<StrTendril> {
         let sel = self.doc.select_single_matcher(&MATCHER_HTML_LANG);
         sel.attr("lang")
@@ -1039,6 +954,133 @@ impl Readability {
 
 fn get_map_any_value(map: &HashMap<String, String>, keys: &[&str]) -> Option<String> {
     keys.iter().find_map(|&key| map.get(key).cloned())
+}
+
+/// Patched for `RipTide` (see PATCHED.md): what `Readability::prepare` works on, found in one
+/// walk of the document, each list in document order as its step's selector finds it. The
+/// `br` and `font` elements and the comments inside a removed `script`, `noscript` or
+/// `style` are listed too, though the step's selector, run after the removal, would not
+/// find them: what their step does to them happens outside the document.
+#[derive(Default)]
+struct PrepareTargets<'a> {
+    imgs: Vec<NodeRef<'a>>,
+    /// `script`, `noscript` and `style` elements.
+    removed: Vec<NodeRef<'a>>,
+    brs: Vec<NodeRef<'a>>,
+    fonts: Vec<NodeRef<'a>>,
+    comments: Vec<NodeRef<'a>>,
+    /// Whether a `noscript` holds an element. Parsed with scripting on (`dom_query`'s
+    /// default), a `noscript` holds only text.
+    noscript_holds_element: bool,
+}
+
+impl<'a> PrepareTargets<'a> {
+    fn of(doc: &'a Document) -> Self {
+        let mut targets = Self::default();
+        for node in doc.root().descendants_it() {
+            let list = node.query_or(None, |n| match n.data {
+                NodeData::Element(ref el) => match el.name.local {
+                    local_name!("img") => Some(&mut targets.imgs),
+                    local_name!("script") | local_name!("noscript") | local_name!("style") => {
+                        Some(&mut targets.removed)
+                    }
+                    local_name!("br") => Some(&mut targets.brs),
+                    local_name!("font") => Some(&mut targets.fonts),
+                    _ => None,
+                },
+                NodeData::Comment { .. } => Some(&mut targets.comments),
+                _ => None,
+            });
+            let Some(list) = list else {
+                continue;
+            };
+            list.push(node);
+            if !targets.noscript_holds_element && node.has_name("noscript") {
+                targets.noscript_holds_element =
+                    node.children_it(false).any(|child| child.is_element());
+            }
+        }
+        targets
+    }
+}
+
+fn replace_fonts(fonts: &[NodeRef]) {
+    for font in fonts {
+        font.rename("span");
+        font.remove_all_attrs();
+    }
+}
+
+fn replace_brs(brs: &[NodeRef]) {
+    for br in brs {
+        let mut next_sibling = br.next_sibling();
+        let mut replaced = false;
+
+        while let Some(next) = next_significant_node(next_sibling) {
+            if !next.has_name("br") {
+                break;
+            }
+
+            replaced = true;
+            next_sibling = next.next_sibling();
+            next.remove_from_parent();
+        }
+        if replaced {
+            let p = br.tree.new_element("p");
+            br.replace_with(&p);
+
+            let mut next_sibling = p.next_sibling();
+            while let Some(next) = next_sibling {
+                if next.has_name("br") {
+                    if let Some(next_elem) = next_significant_node(next.next_sibling()) {
+                        if next_elem.has_name("br") {
+                            break;
+                        }
+                    }
+                }
+
+                if !is_phrasing_content(&next) {
+                    break;
+                }
+
+                next_sibling = next.next_sibling();
+                p.append_child(&next);
+            }
+
+            while let Some(last) = p.last_child() {
+                if is_whitespace(&last) {
+                    last.remove_from_parent();
+                } else {
+                    break;
+                }
+            }
+
+            if let Some(parent) = p.parent() {
+                if parent.has_name("p") {
+                    parent.rename("div");
+                }
+            }
+        }
+    }
+}
+
+fn remove_empty_imgs(imgs: &[NodeRef]) {
+    for node in imgs {
+        let has_src = node.query_or(false, |n| {
+            n.as_element().is_some_and(|el| {
+                el.attrs.iter().any(|a| {
+                    matches!(
+                        a.name.local.as_ref(),
+                        "src" | "data-src" | "data-srcset" | "srcset"
+                    ) || IMG_EXT.iter().any(|p| a.value.contains(p))
+                })
+            })
+        });
+
+        if !has_src {
+            node.remove_from_parent();
+        }
+    }
 }
 
 fn next_significant_node(node: Option<NodeRef>) -> Option<NodeRef> {
@@ -1298,6 +1340,110 @@ mod tests {
     }
     use dom_query::Document;
 
+    // Patched for RipTide: `prepare` as each step did it before, by selector scans.
+    fn prepare_step_by_step(readability: &Readability) {
+        let doc = &readability.doc;
+        remove_empty_imgs(doc.select("img").nodes());
+        readability.unwrap_noscript_images();
+        doc.select("script, noscript").remove();
+        doc.select("style").remove();
+        replace_brs(doc.select("br").nodes());
+        replace_fonts(doc.select("font").nodes());
+        let comments: Vec<NodeRef> = doc
+            .root()
+            .descendants_it()
+            .filter(NodeRef::is_comment)
+            .collect();
+        for comment in comments {
+            comment.remove_from_parent();
+        }
+    }
+
+    fn assert_prepared_as_step_by_step(html: &str, noscript_children: Option<&str>) {
+        let mut walked = Readability::new(html, None, None).unwrap();
+        let stepped = Readability::new(html, None, None).unwrap();
+        if let Some(children) = noscript_children {
+            // As parsed without scripting: a noscript holding elements.
+            for readability in [&walked, &stepped] {
+                for noscript in readability.doc.select("noscript").nodes() {
+                    noscript.append_html(children);
+                }
+            }
+        }
+        walked.prepare();
+        prepare_step_by_step(&stepped);
+        assert_eq!(walked.doc.html(), stepped.doc.html(), "{html:?}");
+    }
+
+    #[test]
+    fn prepare_walk_leaves_the_document_as_the_selector_steps_do() {
+        let pages = [
+            "<p>One<br><br>two<br> <br>\n<br>three<br><span>four</span><br><br><div>five</div></p>",
+            "<div>a<br><!-- c --><br>b<script>x()</script><br><style>p{}</style><br>c</div>",
+            "<font color=red>red<br><br><font size=2>small</font></font><!-- end -->",
+            "<img><img src=a.jpg><img data-src=b.png><img alt=x.webp><p><img title=t></p>",
+            "<p><img src=a.jpg><noscript><img src=b.jpg></noscript></p><noscript>text</noscript>",
+            "<p><span><img src=a.jpg></span><noscript><img src=c.jpg alt=x></noscript></p>",
+            "<svg><style>s{}</style><script>y</script><font>f</font><br></svg><br><br>x",
+            "<template><br><br>t<font>f</font><!-- t --></template><br><br>after",
+            "<!-- before --><html><head><style>h{}</style><!-- h --></head><body>b<br><br></body></html><!-- after -->",
+            "<table><tr><td>a<br><br>b</td></tr></table><ul><li>x<br><br><br>y</li></ul>",
+        ];
+        for page in pages {
+            assert_prepared_as_step_by_step(page, None);
+            assert_prepared_as_step_by_step(page, Some("<img src=n.jpg>"));
+            assert_prepared_as_step_by_step(
+                page,
+                Some("<br><br><font>f</font><!-- n --><img src=n.jpg><style>n{}</style>"),
+            );
+        }
+    }
+
+    #[test]
+    fn prepare_walk_leaves_random_documents_as_the_selector_steps_do() {
+        const PIECES: [&str; 24] = [
+            "<br>",
+            "<br>",
+            " ",
+            "\n",
+            "text",
+            "<p>",
+            "</p>",
+            "<div>",
+            "</div>",
+            "<span>",
+            "</span>",
+            "<font face=x>",
+            "</font>",
+            "<img>",
+            "<img src=a.jpg>",
+            "<script>s</script>",
+            "<style>s{}</style>",
+            "<noscript><img src=n.jpg></noscript>",
+            "<!-- c -->",
+            "<b>",
+            "</b>",
+            "<svg><style>v</style><font>w</font>",
+            "</svg>",
+            "<table><td>",
+        ];
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..1500 {
+            let len = 1 + next() % 30;
+            let html: String = (0..len)
+                .map(|_| PIECES[usize::try_from(next() % PIECES.len() as u64).unwrap_or_default()])
+                .collect();
+            let noscript_children = (round % 3 == 0).then_some("<img src=m.jpg><br><br>");
+            assert_prepared_as_step_by_step(&html, noscript_children);
+        }
+    }
+
     #[test]
     fn test_simplify_nested_divs() {
         let contents = r"<!DOCTYPE>
@@ -1331,8 +1477,8 @@ mod tests {
             </body>
         </html>"#;
 
-        let mut readability = Readability::from(contents);
-        readability.replace_fonts();
+        let readability = Readability::from(contents);
+        replace_fonts(readability.doc.select("font").nodes());
 
         debug_assert_eq!(
             &readability.doc.select("span").html(),
