@@ -388,6 +388,22 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
         }
     }
 
+    // Patched for RipTide (see PATCHED.md): the first character of a name need not be taken
+    // on its own.
+    //
+    // Whether the next input byte is one that `starts_name` accepts, where `get_char` would
+    // not preprocess it: a state that would consume that character and append it to an empty
+    // name, ASCII-lowercased, can leave it for the name state's run instead.
+    #[inline(always)]
+    fn next_starts_name_run(&self, input: &BufferQueue, starts_name: fn(u8) -> bool) -> bool {
+        if self.opts.exact_errors || self.reconsume.get() || self.ignore_lf.get() {
+            return false;
+        }
+        input
+            .peek_front_chunk_mut()
+            .is_some_and(|front| front.as_bytes().first().copied().is_some_and(starts_name))
+    }
+
     // Check if the next characters are an ASCII case-insensitive match.  See
     // BufferQueue::eat.
     //
@@ -687,6 +703,15 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
 }
 //§ END
 
+// Patched for RipTide (see PATCHED.md): whether the before attribute name state, seeing this
+// byte, starts an attribute name with it and no parse error.
+fn starts_attribute_name_plainly(byte: u8) -> bool {
+    !matches!(
+        byte,
+        b'\t' | b'\n' | b'\x0C' | b' ' | b'/' | b'>' | b'=' | b'\0' | b'\r' | b'"' | b'\'' | b'<'
+    )
+}
+
 // Shorthand for common state machine behaviors.
 macro_rules! shorthand (
     ( $me:ident : create_tag $kind:ident $c:expr   ) => ( $me.create_tag($kind, $c)                           );
@@ -974,6 +999,12 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
 
             // https://html.spec.whatwg.org/#tag-open-state
             states::TagOpen => loop {
+                // Patched for RipTide: an ASCII letter is left for the tag name state's run.
+                if self.next_starts_name_run(input, |byte| byte.is_ascii_alphabetic()) {
+                    self.discard_tag();
+                    self.current_tag_kind.set(StartTag);
+                    go!(self: to State::TagName)
+                }
                 // Consume the next input character:
                 match get_char!(self, input) {
                     // ↪ U+0021 EXCLAMATION MARK (!)
@@ -1016,6 +1047,12 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
 
             // https://html.spec.whatwg.org/#end-tag-open-state
             states::EndTagOpen => loop {
+                // Patched for RipTide: an ASCII letter is left for the tag name state's run.
+                if self.next_starts_name_run(input, |byte| byte.is_ascii_alphabetic()) {
+                    self.discard_tag();
+                    self.current_tag_kind.set(EndTag);
+                    go!(self: to State::TagName)
+                }
                 // Consume the next input character:
                 match get_char!(self, input) {
                     // ↪ ASCII alpha
@@ -1539,6 +1576,12 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
 
             // https://html.spec.whatwg.org/#before-attribute-name-state
             states::BeforeAttributeName => loop {
+                // Patched for RipTide: a character that starts a name without a parse error is
+                // left for the attribute name state's run.
+                if self.next_starts_name_run(input, starts_attribute_name_plainly) {
+                    self.finish_attribute();
+                    go!(self: to State::AttributeName)
+                }
                 match get_char!(self, input) {
                     // ↪ U+0009 CHARACTER TABULATION (tab)
                     // ↪ U+000A LINE FEED (LF)
