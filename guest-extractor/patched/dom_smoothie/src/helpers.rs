@@ -3,12 +3,31 @@ use std::collections::HashSet;
 use foldhash::HashMap;
 use unicode_segmentation::UnicodeSegmentation;
 
-use dom_query::{NodeData, NodeId, NodeRef};
+use dom_query::{Document, LocalName, Matcher, NodeData, NodeId, NodeRef};
 
 use tendril::StrTendril;
 
 use crate::glob::{MINI_ARIA_HIDDEN, MINI_FALLBACK_IMG, PHRASING_ELEMS};
 use crate::matching::is_invisible_style;
+
+/// Patched for `RipTide` (see PATCHED.md): what `doc.select_matcher(matcher)` finds, where
+/// only elements named `name` can match: one walk that compares names, asking the matcher
+/// of those elements only rather than of every element.
+pub(crate) fn select_named<'a>(
+    doc: &'a Document,
+    name: &LocalName,
+    matcher: &Matcher,
+) -> Vec<NodeRef<'a>> {
+    doc.root()
+        .descendants_it()
+        .filter(|node| {
+            node.query_or(false, |n| {
+                n.as_element().is_some_and(|el| el.name.local == *name)
+            })
+        })
+        .filter(|node| node.is_match(matcher))
+        .collect()
+}
 
 pub(crate) fn text_similarity(text_a: &str, text_b: &str) -> f64 {
     if text_a.is_empty() || text_b.is_empty() {
@@ -444,6 +463,36 @@ impl TextRun {
 
 #[cfg(test)]
 mod tests {
+    use dom_query::Document;
+
+    use crate::glob::{MATCHER_JSONLD, MATCHER_META};
+
+    // Patched for RipTide: `select_named` against the selector scan it replaces.
+    #[test]
+    fn select_named_finds_what_the_selector_scan_finds() {
+        let html = r#"<html><head><meta content="a" name=x><META CONTENT="b" property=og:title>
+            <meta name=no-content><script type="application/ld+json">{"a":1}</script>
+            <SCRIPT TYPE="application/ld+json">{"b":2}</SCRIPT><script>code()</script>
+            <script type="Application/LD+JSON">{"c":3}</script></head>
+            <body><meta content=c><svg><script type="application/ld+json">{}</script></svg>
+            <template><meta content=t></template><div><meta content=""></div>
+            <script type="application/ld+json ">{}</script></body></html>"#;
+        let doc = Document::from(html);
+        for (name, matcher) in [("meta", &*MATCHER_META), ("script", &*MATCHER_JSONLD)] {
+            let scanned: Vec<_> = doc
+                .select_matcher(matcher)
+                .nodes()
+                .iter()
+                .map(|n| n.id)
+                .collect();
+            let named: Vec<_> = select_named(&doc, &name.into(), matcher)
+                .iter()
+                .map(|n| n.id)
+                .collect();
+            assert_eq!(named, scanned, "{name}");
+            assert!(!named.is_empty());
+        }
+    }
 
     use super::*;
 

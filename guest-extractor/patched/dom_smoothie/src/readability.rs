@@ -519,8 +519,8 @@ impl Readability {
     /// If no valid JSON-LD block is found, this method returns `None`.
     #[allow(clippy::too_many_lines)]
     pub fn parse_json_ld(&self) -> Option<Metadata> {
-        for sel in &self.doc.select_matcher(&MATCHER_JSONLD) {
-            let text = sel.text();
+        for node in select_named(&self.doc, &local_name!("script"), &MATCHER_JSONLD) {
+            let text = node.text();
             let content = strip_cdata(&text);
 
             /*
@@ -702,9 +702,7 @@ impl Readability {
         let mut values: HashMap<String, String> = HashMap::default();
         let mut metadata = json_ld.unwrap_or_default();
 
-        let selection = self.doc.select_matcher(&MATCHER_META);
-
-        for node in selection.nodes() {
+        for node in select_named(&self.doc, &local_name!("meta"), &MATCHER_META) {
             if let Some(content) = node.attr("content") {
                 let content = content.trim();
                 if content.is_empty() {
