@@ -5,6 +5,9 @@ use std::vec;
 use dom_query::{Document, NodeId, NodeRef};
 use flagset::FlagSet;
 
+use crate::Config;
+use crate::Metadata;
+use crate::Readability;
 use crate::config::CandidateSelectMode;
 #[allow(clippy::wildcard_imports)]
 use crate::glob::*;
@@ -16,9 +19,6 @@ use crate::matching::*;
 use crate::prep_article::prep_article;
 #[allow(clippy::wildcard_imports)]
 use crate::score::*;
-use crate::Config;
-use crate::Metadata;
-use crate::Readability;
 
 impl Readability {
     /// Runs up to four extraction attempts, relaxing one flag per failed attempt.
@@ -293,7 +293,10 @@ fn score_elements<'a>(
             let candidate = NodeRef::new(node_id, tree);
             // Skipping adjustment of low score
             let score = if base_score > cfg.min_score_to_adjust {
-                base_score * (1.0 - link_density_fn(&candidate, None, |n| cc_cache.char_count(n)))
+                let link_density = cc_cache.link_density(&candidate).unwrap_or_else(|| {
+                    link_density_fn(&candidate, None, |n| cc_cache.char_count(n))
+                });
+                base_score * (1.0 - link_density)
             } else {
                 base_score
             };

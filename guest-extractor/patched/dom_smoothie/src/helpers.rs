@@ -3,7 +3,7 @@ use std::collections::HashSet;
 use foldhash::HashMap;
 use unicode_segmentation::UnicodeSegmentation;
 
-use dom_query::{Document, LocalName, Matcher, NodeData, NodeId, NodeRef};
+use dom_query::{Document, LocalName, Matcher, NodeData, NodeId, NodeRef, local_name};
 
 use tendril::StrTendril;
 
@@ -187,11 +187,7 @@ where
 
     for a in node.find_descendants("a") {
         let href = a.attr_or("href", "");
-        let coeff = if href.len() > 1 && href.starts_with('#') {
-            0.3
-        } else {
-            1.0
-        };
+        let coeff = if is_fragment_link(&href) { 0.3 } else { 1.0 };
         link_length += count_fn(&a) as f32 * coeff;
     }
 
@@ -205,6 +201,12 @@ where
     }
 
     link_length / text_length
+}
+
+/// Whether a link's `href` only points into the page, which weighs its text 0.3 in link
+/// density.
+fn is_fragment_link(href: &str) -> bool {
+    href.len() > 1 && href.starts_with('#')
 }
 
 pub(crate) fn link_density(node: &NodeRef, char_count: Option<usize>) -> f32 {
@@ -355,52 +357,109 @@ impl<'a> BytePatternCheck<'a> {
 /// The [`normalized_char_count`] of every node of a tree, from one walk over the tree on
 /// the first question. Scoring asks it of each paragraph, of up to five ancestors of each,
 /// and of every link in them: counted node by node, each text was read once per ancestor.
+/// The same walk sums the links' counts under each node for [`Self::link_density`].
 /// The tree must not change while the cache is in use.
 #[derive(Default)]
 pub(crate) struct CharCounterCache {
-    /// The runs of every node but text nodes.
-    runs: HashMap<NodeId, TextRun>,
+    /// The runs of every node but text nodes, and the links under each.
+    runs: HashMap<NodeId, (TextRun, LinkText)>,
     walked: bool,
 }
 
 impl CharCounterCache {
     pub(crate) fn char_count(&mut self, node: &NodeRef) -> usize {
-        if !self.walked {
-            self.walked = true;
-            self.walk(node.tree.root());
-        }
+        self.walk_once(node);
         match self.runs.get(&node.id) {
-            Some(run) => run.normalized_char_count(),
+            Some((run, _)) => run.normalized_char_count(),
             None => normalized_char_count(node),
         }
     }
 
-    /// Records the text run of every node under `root`, each built from its children's.
+    /// [`link_density_fn`] of `node` with this cache's counts, from the walk's sum of its
+    /// links' counts, where that sum is the one `link_density_fn` adds up link by link:
+    /// `None` where a fragment link weighs its count 0.3 (the products round, so the order
+    /// of adding counts) or the sum is past what an `f32` holds exactly.
+    pub(crate) fn link_density(&mut self, node: &NodeRef) -> Option<f32> {
+        self.walk_once(node);
+        let (run, links) = self.runs.get(&node.id)?;
+        if links.has_fragment_link || links.chars >= 1 << f32::MANTISSA_DIGITS {
+            return None;
+        }
+        if links.chars == 0 {
+            return Some(0.0);
+        }
+        let text_length = run.normalized_char_count() as f32;
+        if text_length == 0.0 {
+            return Some(0.0);
+        }
+        Some(links.chars as f32 / text_length)
+    }
+
+    fn walk_once(&mut self, node: &NodeRef) {
+        if !self.walked {
+            self.walked = true;
+            self.walk(node.tree.root());
+        }
+    }
+
+    /// Records the text run of every node under `root`, each built from its children's, and
+    /// the links under it, from its children's and theirs.
     fn walk(&mut self, root: NodeRef) {
-        let mut path: Vec<(NodeRef, TextRun)> = Vec::new();
+        // Each open node, its run and links so far, and what it is as a link.
+        let mut path: Vec<(NodeRef, TextRun, LinkText, Option<bool>)> = Vec::new();
         let mut next = Some(root);
         loop {
             let Some(node) = next else {
-                let Some((done, run)) = path.pop() else {
+                let Some((done, run, links, fragment_link)) = path.pop() else {
                     break;
                 };
-                self.runs.insert(done.id, run);
-                let Some((_, parent)) = path.last_mut() else {
+                self.runs.insert(done.id, (run, links));
+                let Some((_, parent_run, parent_links, _)) = path.last_mut() else {
                     break;
                 };
-                *parent = parent.then(run);
+                *parent_run = parent_run.then(run);
+                *parent_links = parent_links.then(links);
+                if let Some(has_fragment_link) = fragment_link {
+                    *parent_links = parent_links.then(LinkText {
+                        chars: run.normalized_char_count(),
+                        has_fragment_link,
+                    });
+                }
                 next = done.next_sibling();
                 continue;
             };
             if let Some(run) = TextRun::of_text_node(&node) {
-                if let Some((_, parent)) = path.last_mut() {
+                if let Some((_, parent, _, _)) = path.last_mut() {
                     *parent = parent.then(run);
                 }
                 next = node.next_sibling();
             } else {
-                path.push((node, TextRun::default()));
+                let fragment_link = node.query_or(None, |n| {
+                    n.as_element()
+                        .filter(|el| el.name.local == local_name!("a"))
+                        .map(|el| el.attr("href").is_some_and(|href| is_fragment_link(&href)))
+                });
+                path.push((node, TextRun::default(), LinkText::default(), fragment_link));
                 next = node.first_child();
             }
+        }
+    }
+}
+
+/// The links (`a` elements) under a node, as [`link_density_fn`] finds them: each link's
+/// character count, a link inside another counted in both.
+#[derive(Debug, Clone, Copy, Default)]
+struct LinkText {
+    chars: usize,
+    /// Whether a link's `href` only points into the page ([`is_fragment_link`]).
+    has_fragment_link: bool,
+}
+
+impl LinkText {
+    fn then(self, more: Self) -> Self {
+        Self {
+            chars: self.chars + more.chars,
+            has_fragment_link: self.has_fragment_link || more.has_fragment_link,
         }
     }
 }
@@ -568,6 +627,53 @@ mod tests {
                 assert_eq!(cache.char_count(node), expected, "{html:?}");
             }
         }
+    }
+
+    // Patched for RipTide: the walk's link sums against the links found one by one.
+    #[test]
+    fn link_density_from_the_walk_matches_the_one_by_one_sum() {
+        let alphabet: Vec<char> = ALPHABET.chars().collect();
+        let mut random = xorshift();
+        let mut exact = 0;
+        for _ in 0..3000 {
+            let mut html = String::from("<div>");
+            for _ in 0..random(6) {
+                let text: String = (0..random(30))
+                    .map(|_| alphabet[random(alphabet.len())])
+                    .collect();
+                html.push_str(&text.replace(['<', '&'], " "));
+                html.push_str(
+                    [
+                        "<a href=/x>",
+                        "<a href=#top>",
+                        "<a href=#>",
+                        "<a>",
+                        "</a>",
+                        "<p>",
+                        "</p>",
+                        "<b>",
+                        "</b>",
+                        "<svg><a>s</a></svg>",
+                        "<A HREF=/y>",
+                    ][random(11)],
+                );
+            }
+            html.push_str("</div>");
+            let doc = dom_query::Document::from(html.as_str());
+            let elements = doc.select("div, a, p, b").nodes().to_vec();
+            let mut cache = CharCounterCache::default();
+            for node in &elements {
+                let expected = link_density_fn(node, None, |n| cache.char_count(n));
+                if let Some(density) = cache.link_density(node) {
+                    assert_eq!(density.to_bits(), expected.to_bits(), "{html:?}");
+                    exact += 1;
+                } else {
+                    let fragment = |a: &NodeRef| is_fragment_link(&a.attr_or("href", ""));
+                    assert!(node.find_descendants("a").iter().any(fragment), "{html:?}");
+                }
+            }
+        }
+        assert!(exact > 3000);
     }
 
     #[test]
