@@ -521,7 +521,7 @@ impl TextRun {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use dom_query::Document;
 
     use crate::glob::{MATCHER_JSONLD, MATCHER_META};
@@ -563,7 +563,7 @@ mod tests {
     const ALPHABET: &str =
         " \t\n\r\x0b\x0c\x08\x0e\x1f!aZ09~\x7f\u{85}\u{a0}é\u{2028}\u{3000}中\u{1F600}";
 
-    fn xorshift() -> impl FnMut(usize) -> usize {
+    pub(crate) fn xorshift() -> impl FnMut(usize) -> usize {
         let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
         move |below: usize| {
             state ^= state << 13;
@@ -571,6 +571,27 @@ mod tests {
             state ^= state << 17;
             usize::try_from(state % below as u64).unwrap_or_default()
         }
+    }
+
+    /// A `div` of up to `parts` runs of random text (up to `text_len` characters from
+    /// `ALPHABET`, with no markup), each followed by one of `tags`.
+    fn random_document(
+        random: &mut impl FnMut(usize) -> usize,
+        parts: usize,
+        text_len: usize,
+        tags: &[&str],
+    ) -> String {
+        let alphabet: Vec<char> = ALPHABET.chars().collect();
+        let mut html = String::from("<div>");
+        for _ in 0..random(parts) {
+            let text: String = (0..random(text_len))
+                .map(|_| alphabet[random(alphabet.len())])
+                .collect();
+            html.push_str(&text.replace(['<', '&'], " "));
+            html.push_str(tags[random(tags.len())]);
+        }
+        html.push_str("</div>");
+        html
     }
 
     #[test]
@@ -601,18 +622,14 @@ mod tests {
 
     #[test]
     fn char_counts_match_dom_query_for_any_text() {
-        let alphabet: Vec<char> = ALPHABET.chars().collect();
         let mut random = xorshift();
         for _ in 0..3000 {
-            let mut html = String::from("<div>");
-            for _ in 0..random(4) {
-                let text: String = (0..random(40))
-                    .map(|_| alphabet[random(alphabet.len())])
-                    .collect();
-                html.push_str(&text.replace(['<', '&'], " "));
-                html.push_str(["<b>", "</b>", "<br>", "<p>", "<i>x</i>"][random(5)]);
-            }
-            html.push_str("</div>");
+            let html = random_document(
+                &mut random,
+                4,
+                40,
+                &["<b>", "</b>", "<br>", "<p>", "<i>x</i>"],
+            );
             let doc = dom_query::Document::from(html.as_str());
             let elements = doc.select("div, b, i, p").nodes().to_vec();
             // An empty text node (the parser makes none; changes to the tree can) ends a
@@ -632,33 +649,23 @@ mod tests {
     // Patched for RipTide: the walk's link sums against the links found one by one.
     #[test]
     fn link_density_from_the_walk_matches_the_one_by_one_sum() {
-        let alphabet: Vec<char> = ALPHABET.chars().collect();
         let mut random = xorshift();
         let mut exact = 0;
         for _ in 0..3000 {
-            let mut html = String::from("<div>");
-            for _ in 0..random(6) {
-                let text: String = (0..random(30))
-                    .map(|_| alphabet[random(alphabet.len())])
-                    .collect();
-                html.push_str(&text.replace(['<', '&'], " "));
-                html.push_str(
-                    [
-                        "<a href=/x>",
-                        "<a href=#top>",
-                        "<a href=#>",
-                        "<a>",
-                        "</a>",
-                        "<p>",
-                        "</p>",
-                        "<b>",
-                        "</b>",
-                        "<svg><a>s</a></svg>",
-                        "<A HREF=/y>",
-                    ][random(11)],
-                );
-            }
-            html.push_str("</div>");
+            let links = [
+                "<a href=/x>",
+                "<a href=#top>",
+                "<a href=#>",
+                "<a>",
+                "</a>",
+                "<p>",
+                "</p>",
+                "<b>",
+                "</b>",
+                "<svg><a>s</a></svg>",
+                "<A HREF=/y>",
+            ];
+            let html = random_document(&mut random, 6, 30, &links);
             let doc = dom_query::Document::from(html.as_str());
             let elements = doc.select("div, a, p, b").nodes().to_vec();
             let mut cache = CharCounterCache::default();

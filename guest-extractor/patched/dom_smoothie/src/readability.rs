@@ -1425,18 +1425,10 @@ mod tests {
             "</svg>",
             "<table><td>",
         ];
-        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut random = crate::helpers::tests::xorshift();
         for round in 0..1500 {
-            let len = 1 + next() % 30;
-            let html: String = (0..len)
-                .map(|_| PIECES[usize::try_from(next() % PIECES.len() as u64).unwrap_or_default()])
-                .collect();
+            let len = 1 + random(30);
+            let html: String = (0..len).map(|_| PIECES[random(PIECES.len())]).collect();
             let noscript_children = (round % 3 == 0).then_some("<img src=m.jpg><br><br>");
             assert_prepared_as_step_by_step(&html, noscript_children);
         }
