@@ -309,13 +309,24 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
         }
     }
 
+    // Patched for RipTide (see PATCHED.md): the one test of the corner cases, shared by
+    // `pop_except_from`, the data state's fast path and the name runs.
+    //
+    // Whether the input may be taken a run at a time: not where every character must go
+    // through `get_char`, for its exact errors, or for a character to reconsume or a line
+    // feed to ignore.
+    #[inline(always)]
+    fn takes_runs(&self) -> bool {
+        !(self.opts.exact_errors || self.reconsume.get() || self.ignore_lf.get())
+    }
+
     #[inline(always)]
     fn pop_except_from(&self, input: &BufferQueue, set: SmallCharSet) -> Option<SetResult> {
         // Bail to the slow path for various corner cases.
         // This means that `FromSet` can contain characters not in the set!
         // It shouldn't matter because the fallback `FromSet` case should
         // always do the same thing as the `NotFromSet` case.
-        if self.opts.exact_errors || self.reconsume.get() || self.ignore_lf.get() {
+        if !self.takes_runs() {
             return self.get_char(input).map(FromSet);
         }
 
@@ -363,7 +374,7 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
         ends: SmallCharSet,
         name: &RefCell<StrTendril>,
     ) {
-        if self.opts.exact_errors || self.reconsume.get() || self.ignore_lf.get() {
+        if !self.takes_runs() {
             return;
         }
         let Some(mut front) = input.peek_front_chunk_mut() else {
@@ -396,7 +407,7 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
     // name, ASCII-lowercased, can leave it for the name state's run instead.
     #[inline(always)]
     fn next_starts_name_run(&self, input: &BufferQueue, starts_name: fn(u8) -> bool) -> bool {
-        if self.opts.exact_errors || self.reconsume.get() || self.ignore_lf.get() {
+        if !self.takes_runs() {
             return false;
         }
         input
@@ -591,8 +602,14 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
     }
 
     fn create_tag(&self, kind: TagKind, c: char) {
-        self.discard_tag();
+        self.create_empty_tag(kind);
         self.current_tag_name.borrow_mut().push_char(c);
+    }
+
+    // Patched for RipTide (see PATCHED.md): a new tag whose name the tag name state's run
+    // takes whole.
+    fn create_empty_tag(&self, kind: TagKind) {
+        self.discard_tag();
         self.current_tag_kind.set(kind);
     }
 
@@ -814,10 +831,7 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
                 let set = small_char_set!('\r' '\0' '&' '<' '\n');
 
                 #[cfg(any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64"))]
-                let set_result = if !(self.opts.exact_errors
-                    || self.reconsume.get()
-                    || self.ignore_lf.get())
-                    && Self::is_supported_simd_feature_detected()
+                let set_result = if self.takes_runs() && Self::is_supported_simd_feature_detected()
                 {
                     let front_buffer = input.peek_front_chunk_mut();
                     let Some(mut front_buffer) = front_buffer else {
@@ -1001,8 +1015,7 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
             states::TagOpen => loop {
                 // Patched for RipTide: an ASCII letter is left for the tag name state's run.
                 if self.next_starts_name_run(input, |byte| byte.is_ascii_alphabetic()) {
-                    self.discard_tag();
-                    self.current_tag_kind.set(StartTag);
+                    self.create_empty_tag(StartTag);
                     go!(self: to State::TagName)
                 }
                 // Consume the next input character:
@@ -1049,8 +1062,7 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
             states::EndTagOpen => loop {
                 // Patched for RipTide: an ASCII letter is left for the tag name state's run.
                 if self.next_starts_name_run(input, |byte| byte.is_ascii_alphabetic()) {
-                    self.discard_tag();
-                    self.current_tag_kind.set(EndTag);
+                    self.create_empty_tag(EndTag);
                     go!(self: to State::TagName)
                 }
                 // Consume the next input character:
