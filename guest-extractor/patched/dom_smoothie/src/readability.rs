@@ -1297,7 +1297,7 @@ fn is_valid_byline(node: &NodeRef) -> bool {
     if !is_byline {
         let match_string = get_node_matching_string(node);
         // TODO: use `match_string..split_whitespace().any(||)` for precicion.
-        is_byline = BYLINE_PATTERNS.iter().any(|p| match_string.contains(p));
+        is_byline = match_byline(&match_string);
     }
     if !is_byline {
         return false;
@@ -1306,9 +1306,54 @@ fn is_valid_byline(node: &NodeRef) -> bool {
     byline_len > 0 && byline_len < 100
 }
 
+#[cfg(not(feature = "aho-corasick"))]
+fn match_byline(haystack: &str) -> bool {
+    BYLINE_PATTERNS.iter().any(|p| haystack.contains(p))
+}
+
+#[cfg(feature = "aho-corasick")]
+fn match_byline(haystack: &str) -> bool {
+    crate::ac_automat::AC_BYLINE.is_match(haystack)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The automaton answers as the scan of `BYLINE_PATTERNS` does, on strings made of
+    /// pieces of the patterns, their neighbours and nothing.
+    #[cfg(feature = "aho-corasick")]
+    #[test]
+    fn byline_matcher_matches_as_the_pattern_scan_does() {
+        let pieces = [
+            "",
+            "by",
+            "line",
+            "byline",
+            "auth",
+            "or",
+            "author",
+            "date",
+            "dateline",
+            "written",
+            "writtenby",
+            "p-",
+            "p-author",
+            " ",
+            "-",
+            "main",
+            "\u{e9}",
+        ];
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    let s = format!("{a}{b}{c}");
+                    let scanned = BYLINE_PATTERNS.iter().any(|p| s.contains(p));
+                    assert_eq!(match_byline(&s), scanned, "{s:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn grab_with_metadata_leaves_the_document_as_parse_does() {
