@@ -6,6 +6,8 @@
 
 use dom_query::{local_name, Attr, Document, LocalName, NodeData, NodeRef};
 
+use crate::text::{eight_bytes_at, HIGH, ONES};
+
 /// Runs `f` on an element's tag name and attributes, without copies; `None` for a node that
 /// is not an element.
 pub fn with_element<B>(node: &NodeRef<'_>, f: impl FnOnce(&str, &[Attr]) -> B) -> Option<B> {
@@ -108,13 +110,7 @@ impl NameWords {
         ]
         .into_iter()
         .flatten()
-        .any(|value| {
-            // Bytes, not chars: every byte of a non-ASCII character separates words too.
-            value
-                .as_bytes()
-                .split(|b| !b.is_ascii_alphanumeric())
-                .any(|word| self.contains(word))
-        })
+        .any(|value| any_word(value.as_bytes(), |word| self.contains(word)))
     }
 
     fn contains(&self, word: &[u8]) -> bool {
@@ -130,6 +126,46 @@ impl NameWords {
             .binary_search_by(|w| w.bytes().cmp(lower.clone()))
             .is_ok()
     }
+}
+
+/// Whether `f` holds for one of the words of `value`, split at every byte that is not an
+/// ASCII letter or digit (every byte of a non-ASCII character separates words too).
+fn any_word<'a>(value: &'a [u8], mut f: impl FnMut(&'a [u8]) -> bool) -> bool {
+    if value.len() > 64 {
+        return value
+            .split(|byte| !byte.is_ascii_alphanumeric())
+            .any(|word| !word.is_empty() && f(word));
+    }
+    // A bit for each byte that is a letter or a digit, found eight bytes at a time; then a
+    // step per word, not per byte (the cleaning passes ask this of every element, and in
+    // the sandbox each step of a loop pays a fuel check).
+    let mut alphanumeric = 0_u64;
+    for at in (0..value.len()).step_by(8) {
+        alphanumeric |= alphanumeric_bits(eight_bytes_at(value, at)) << at;
+    }
+    while alphanumeric != 0 {
+        let start = alphanumeric.trailing_zeros() as usize;
+        let len = (alphanumeric >> start).trailing_ones() as usize;
+        if f(&value[start..start + len]) {
+            return true;
+        }
+        alphanumeric &= !(u64::MAX >> (64 - len) << start);
+    }
+    false
+}
+
+/// Bit `i` set where byte `i` of the eight (the low byte first) is an ASCII letter or digit.
+fn alphanumeric_bits(eight: u64) -> u64 {
+    // Each byte's high bit answers for it. Adding to a byte below 0x80 carries into its
+    // high bit and never into the next byte; a byte's own high bit (not ASCII) is cleared
+    // first and rules it out at the end.
+    let ascii = eight & !HIGH;
+    let folded = ascii | ONES * 0x20;
+    let letter = (folded + ONES * (0x80 - 0x61)) & !(folded + ONES * (0x80 - 0x7b));
+    let digit = (ascii + ONES * (0x80 - 0x30)) & !(ascii + ONES * (0x80 - 0x3a));
+    let high_bits = (letter | digit) & !eight & HIGH;
+    // Gathers the eight high bits into the low byte.
+    (high_bits >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
 }
 
 #[cfg(test)]
@@ -156,5 +192,46 @@ mod tests {
         assert!(!names(r#"<div class="shared header">"#, &words));
         assert!(!names(r#"<div class="load" id="heading">"#, &words));
         assert!(!names(r#"<div title="share">"#, &words));
+    }
+
+    #[test]
+    fn any_word_splits_as_a_byte_at_a_time_split_does() {
+        let pieces: [&[u8]; 12] = [
+            b"a",
+            b"Z",
+            b"0",
+            b"9",
+            b"-",
+            b" ",
+            b"@",
+            b"[",
+            b"`",
+            b"{",
+            b"\x7f",
+            "é".as_bytes(),
+        ];
+        let mut values = vec![Vec::new()];
+        for _ in 0..4 {
+            let longer: Vec<Vec<u8>> = values
+                .iter()
+                .flat_map(|value| pieces.iter().map(move |piece| [value, *piece].concat()))
+                .collect();
+            values.extend(longer);
+        }
+        for value in &values {
+            // Past one word of bits, and longer than the bits hold.
+            for value in [value.clone(), value.repeat(6), value.repeat(20)] {
+                let expected: Vec<&[u8]> = value
+                    .split(|b| !b.is_ascii_alphanumeric())
+                    .filter(|word| !word.is_empty())
+                    .collect();
+                let mut words = Vec::new();
+                assert!(!any_word(&value, |word| {
+                    words.push(word);
+                    false
+                }));
+                assert_eq!(words, expected, "{value:?}");
+            }
+        }
     }
 }

@@ -196,6 +196,27 @@ pub fn with_text<B>(node: &NodeRef<'_>, f: impl FnOnce(&str) -> B) -> Option<B> 
     .flatten()
 }
 
+/// A byte set in each byte of a word.
+pub const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+/// The high bit of each byte of a word: set in the bytes that are not ASCII.
+pub const HIGH: u64 = ONES << 7;
+const BLANKS: u64 = ONES * b' ' as u64;
+
+/// The eight bytes of `bytes` from `at` on, as a little-endian word: the first is the low
+/// byte. Past the end, spaces.
+pub fn eight_bytes_at(bytes: &[u8], at: usize) -> u64 {
+    match bytes[at..].first_chunk::<8>() {
+        Some(&eight) => u64::from_le_bytes(eight),
+        None => {
+            bytes[at..]
+                .iter()
+                .rev()
+                .fold(0, |eight, &byte| eight << 8 | u64::from(byte))
+                | BLANKS << (8 * (bytes.len() - at))
+        }
+    }
+}
+
 /// Whitespace-separated words.
 pub fn words_in(text: &str) -> usize {
     // Most text is ASCII: eight bytes at a time (the counting walks read every text node of
@@ -203,26 +224,13 @@ pub fn words_in(text: &str) -> usize {
     // word starts at each byte that is not a space where the text starts or a space comes
     // before it; a space is what `char::is_whitespace` says of an ASCII byte: tab, line
     // feed, vertical tab, form feed, carriage return (9 to 13) and space.
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = ONES << 7;
-    const BLANKS: u64 = ONES * b' ' as u64;
     let bytes = text.as_bytes();
     let mut words = 0;
     // The high bit of the last byte read, at the high bit of the first byte of a word.
     let mut word_before = 0;
     let mut at = 0;
     while at < bytes.len() {
-        let eight = match bytes[at..].first_chunk::<8>() {
-            Some(&eight) => u64::from_le_bytes(eight),
-            // The last bytes, followed by spaces.
-            None => {
-                bytes[at..]
-                    .iter()
-                    .rev()
-                    .fold(0, |eight, &byte| eight << 8 | u64::from(byte))
-                    | BLANKS << (8 * (bytes.len() - at))
-            }
-        };
+        let eight = eight_bytes_at(bytes, at);
         if eight & HIGH != 0 {
             // Not ASCII: the rest a character at a time (`at` follows ASCII bytes, so a
             // character starts there).
