@@ -160,7 +160,7 @@ fn alphanumeric_bits(eight: u64) -> u64 {
     // high bit and never into the next byte; a byte's own high bit (not ASCII) is cleared
     // first and rules it out at the end.
     let ascii = eight & !HIGH;
-    let folded = ascii | ONES * 0x20;
+    let folded = ascii | (ONES * 0x20);
     let letter = (folded + ONES * (0x80 - 0x61)) & !(folded + ONES * (0x80 - 0x7b));
     let digit = (ascii + ONES * (0x80 - 0x30)) & !(ascii + ONES * (0x80 - 0x3a));
     let high_bits = (letter | digit) & !eight & HIGH;
