@@ -415,6 +415,32 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
             .is_some_and(|front| front.as_bytes().first().copied().is_some_and(starts_name))
     }
 
+    // Patched for RipTide (see PATCHED.md): takes the bytes at the front of the input that
+    // `pick` counts (ASCII, none of them `\r`, `\n` or NUL, which `get_char` would
+    // preprocess) at once, where characters may be taken a run at a time, and returns the
+    // last, now the current character. The states that would have taken them one by one are
+    // not stepped through.
+    fn take_front(&self, input: &BufferQueue, pick: impl FnOnce(&[u8]) -> usize) -> Option<u8> {
+        if !self.takes_runs() {
+            return None;
+        }
+        let now_empty = {
+            let mut front = input.peek_front_chunk_mut()?;
+            let n = pick(front.as_bytes());
+            let last = *front.as_bytes()[..n].last()?;
+            debug_assert!(front.as_bytes()[..n]
+                .iter()
+                .all(|&byte| byte.is_ascii() && !matches!(byte, b'\r' | b'\n' | b'\0')));
+            unsafe { front.unsafe_pop_front(n as u32) };
+            self.current_char.set(char::from(last));
+            front.is_empty()
+        };
+        if now_empty {
+            input.pop_front();
+        }
+        Some(self.current_char.get() as u8)
+    }
+
     // Check if the next characters are an ASCII case-insensitive match.  See
     // BufferQueue::eat.
     //
@@ -882,6 +908,21 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
                     },
                     // ↪ U+003C LESS-THAN SIGN (<)
                     FromSet('<') => {
+                        // Patched for RipTide: where a tag name starts after `<` or `</`, what
+                        // the tag open and end tag open states would do is done here.
+                        if self.next_starts_name_run(input, |byte| byte.is_ascii_alphabetic()) {
+                            self.create_empty_tag(StartTag);
+                            go!(self: to State::TagName)
+                        }
+                        let end_tag = |next: &[u8]| {
+                            usize::from(
+                                matches!(next, [b'/', letter, ..] if letter.is_ascii_alphabetic()),
+                            )
+                        };
+                        if self.take_front(input, end_tag).is_some() {
+                            self.create_empty_tag(EndTag);
+                            go!(self: to State::TagName)
+                        }
                         // Switch to the tag open state.
                         go!(self: to State::TagOpen)
                     },
@@ -1644,6 +1685,15 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
                     small_char_set!('\t' '\n' '\x0C' ' ' '/' '>' '=' '\0' '\r' '"' '\'' '<'),
                     &self.current_attr_name,
                 );
+                // Patched for RipTide: `="` taken at once, as `=` and the before attribute
+                // value state's quote, which it discards, leaving `=` the current character.
+                if self
+                    .take_front(input, |next| if next.starts_with(b"=\"") { 2 } else { 0 })
+                    .is_some()
+                {
+                    self.current_char.set('=');
+                    go!(self: to State::AttributeValue(DoubleQuoted))
+                }
                 // Consume the next input character:
                 match get_char!(self, input) {
                     // ↪ U+0009 CHARACTER TABULATION (tab)
@@ -1807,8 +1857,16 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
                 match set_result {
                     // ↪ U+0022 QUOTATION MARK (")
                     FromSet('"') => {
-                        // Switch to the after attribute value (quoted) state.
-                        go!(self: to State::AfterAttributeValueQuoted)
+                        // Patched for RipTide: a space or `>` after the quote taken here, as
+                        // the after attribute value (quoted) state would take it.
+                        let space_or_end =
+                            |next: &[u8]| usize::from(matches!(next, [b' ' | b'>', ..]));
+                        match self.take_front(input, space_or_end) {
+                            Some(b' ') => go!(self: to State::BeforeAttributeName),
+                            Some(_) => go!(self: emit_tag Data),
+                            // Switch to the after attribute value (quoted) state.
+                            None => go!(self: to State::AfterAttributeValueQuoted),
+                        }
                     },
                     // ↪ U+0026 AMPERSAND (&)
                     FromSet('&') => {
@@ -1826,7 +1884,23 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
                     // ↪ Anything else
                     //     Append the current input character to the current attribute's value.
                     FromSet(character) => go!(self: push_value character),
-                    NotFromSet(ref characters) => go!(self: append_value characters),
+                    NotFromSet(ref characters) => {
+                        go!(self: append_value characters);
+                        // Patched for RipTide: the closing quote and a space or `>` after it
+                        // taken at once.
+                        let quote_and_space_or_end = |next: &[u8]| {
+                            if matches!(next, [b'"', b' ' | b'>', ..]) {
+                                2
+                            } else {
+                                0
+                            }
+                        };
+                        match self.take_front(input, quote_and_space_or_end) {
+                            Some(b' ') => go!(self: to State::BeforeAttributeName),
+                            Some(_) => go!(self: emit_tag Data),
+                            None => {},
+                        }
+                    },
                 }
             },
 
@@ -3506,6 +3580,30 @@ mod test {
             "<a b=",
         ] {
             assert_names_tokenized_as_one_char_at_a_time(html);
+        }
+    }
+
+    #[test]
+    fn markup_taken_at_once_tokenizes_as_one_char_at_a_time() {
+        // Tags and attributes as pages write them, so that `<` or `</` before a name, `="`
+        // after one and a closing quote before a space or `>` come together often.
+        const PIECES: [&str; 24] = [
+            "<a", "<DIV", "</a", "</", "<", " id", " B", "=\"", "=", "\"", "x", "\" ", "\">",
+            "\"/>", ">", " ", "\r\n", "\n", "&amp;", "é", "'", "/", "\0", "<!--",
+        ];
+        let mut state = 0x2545_F491_4F6C_DD1D_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..2000 {
+            let len = 1 + next() % 30;
+            let html: String = (0..len)
+                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                .collect();
+            assert_names_tokenized_as_one_char_at_a_time(&html);
         }
     }
 
