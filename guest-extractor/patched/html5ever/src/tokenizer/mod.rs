@@ -441,6 +441,19 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
         Some(self.current_char.get() as u8)
     }
 
+    // Patched for RipTide (see PATCHED.md): where a space in a tag has been taken, the before
+    // attribute name state's first step: a character that starts a name without a parse
+    // error is left for the attribute name state's run.
+    fn after_space_in_tag(&self, input: &BufferQueue) -> ProcessResult<Sink::Handle> {
+        if self.next_starts_name_run(input, starts_attribute_name_plainly) {
+            self.finish_attribute();
+            self.state.set(states::AttributeName);
+        } else {
+            self.state.set(states::BeforeAttributeName);
+        }
+        ProcessResult::Continue
+    }
+
     // Check if the next characters are an ASCII case-insensitive match.  See
     // BufferQueue::eat.
     //
@@ -1142,6 +1155,13 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
                     small_char_set!('\t' '\n' '\x0C' ' ' '/' '>' '\0' '\r'),
                     &self.current_tag_name,
                 );
+                // Patched for RipTide: a space or `>` after the name taken without `get_char`.
+                let space_or_end = |next: &[u8]| usize::from(matches!(next, [b' ' | b'>', ..]));
+                match self.take_front(input, space_or_end) {
+                    Some(b' ') => return self.after_space_in_tag(input),
+                    Some(_) => go!(self: emit_tag Data),
+                    None => {},
+                }
                 // Consume the next input character:
                 match get_char!(self, input) {
                     // ↪ U+0009 CHARACTER TABULATION (tab)
@@ -1862,7 +1882,7 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
                         let space_or_end =
                             |next: &[u8]| usize::from(matches!(next, [b' ' | b'>', ..]));
                         match self.take_front(input, space_or_end) {
-                            Some(b' ') => go!(self: to State::BeforeAttributeName),
+                            Some(b' ') => return self.after_space_in_tag(input),
                             Some(_) => go!(self: emit_tag Data),
                             // Switch to the after attribute value (quoted) state.
                             None => go!(self: to State::AfterAttributeValueQuoted),
@@ -1896,7 +1916,7 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
                             }
                         };
                         match self.take_front(input, quote_and_space_or_end) {
-                            Some(b' ') => go!(self: to State::BeforeAttributeName),
+                            Some(b' ') => return self.after_space_in_tag(input),
                             Some(_) => go!(self: emit_tag Data),
                             None => {},
                         }
