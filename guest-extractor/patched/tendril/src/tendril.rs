@@ -1073,21 +1073,32 @@ where
     /// Drop `n` bytes from the front.
     ///
     /// Does not check validity or bounds!
-    #[inline]
+    #[inline(always)]
     pub unsafe fn unsafe_pop_front(&mut self, n: u32) {
-        let new_len = self.len32() - n;
-        if new_len <= MAX_INLINE_LEN as u32 {
-            *self = Tendril::inline(unsafe_slice(
-                self.as_byte_slice(),
-                n as usize,
-                new_len as usize,
-            ));
-        } else {
-            self.make_buf_shared();
-            self.set_aux(self.aux() + n);
-            let len = self.raw_len();
-            self.set_len(len - n);
+        // Patched for RipTide (see PATCHED.md): a buffer that keeps more than an inline
+        // tendril's bytes is only moved along, here where the caller is; the rest, which
+        // makes an inline tendril and may drop the buffer, is out of line.
+        if self.ptr.get().get() > MAX_INLINE_TAG {
+            let new_len = self.raw_len() - n;
+            if new_len > MAX_INLINE_LEN as u32 {
+                self.make_buf_shared();
+                self.set_aux(self.aux() + n);
+                self.set_len(new_len);
+                return;
+            }
         }
+        self.pop_front_into_inline(n);
+    }
+
+    #[inline(never)]
+    unsafe fn pop_front_into_inline(&mut self, n: u32) {
+        let new_len = self.len32() - n;
+        debug_assert!(new_len <= MAX_INLINE_LEN as u32);
+        *self = Tendril::inline(unsafe_slice(
+            self.as_byte_slice(),
+            n as usize,
+            new_len as usize,
+        ));
     }
 
     /// Drop `n` bytes from the back.
