@@ -3611,20 +3611,7 @@ mod test {
             "<a", "<DIV", "</a", "</", "<", " id", " B", "=\"", "=", "\"", "x", "\" ", "\">",
             "\"/>", ">", " ", "\r\n", "\n", "&amp;", "é", "'", "/", "\0", "<!--",
         ];
-        let mut state = 0x2545_F491_4F6C_DD1D_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
-        for _ in 0..2000 {
-            let len = 1 + next() % 30;
-            let html: String = (0..len)
-                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
-                .collect();
-            assert_names_tokenized_as_one_char_at_a_time(&html);
-        }
+        assert_random_markup_tokenized_as_one_char_at_a_time(&PIECES, 0x2545_F491_4F6C_DD1D, 30);
     }
 
     #[test]
@@ -3633,7 +3620,16 @@ mod test {
             "<", ">", "/", "=", "\"", "'", " ", "\t", "\n", "\r", "\x0C", "\0", "&", "amp;", "a",
             "B", "é", "日", "div", "SCRIPT", "-", "!", "<!--", "-->",
         ];
-        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        assert_random_markup_tokenized_as_one_char_at_a_time(&PIECES, 0x9E37_79B9_7F4A_7C15, 40);
+    }
+
+    /// 2,000 strings of up to `longest` pieces drawn at random (xorshift from `seed`).
+    fn assert_random_markup_tokenized_as_one_char_at_a_time(
+        pieces: &[&str],
+        seed: u64,
+        longest: u64,
+    ) {
+        let mut state = seed;
         let mut next = move || {
             state ^= state << 13;
             state ^= state >> 7;
@@ -3641,9 +3637,9 @@ mod test {
             state
         };
         for _ in 0..2000 {
-            let len = 1 + next() % 40;
+            let len = 1 + next() % longest;
             let html: String = (0..len)
-                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                .map(|_| pieces[(next() % pieces.len() as u64) as usize])
                 .collect();
             assert_names_tokenized_as_one_char_at_a_time(&html);
         }

@@ -122,25 +122,13 @@ pub fn generic_alphabet_calculate_scores(
 mod tests {
     use super::*;
     use crate::alphabets::latin::ALPHABET_LANG_MAP;
-
-    /// Every text of up to four of the pieces, each also nine times over.
-    fn texts_of(pieces: &[&str]) -> Vec<String> {
-        let mut texts = vec![String::new()];
-        for _ in 0..4 {
-            let longer: Vec<String> = texts
-                .iter()
-                .flat_map(|text| pieces.iter().map(move |piece| format!("{text}{piece}")))
-                .collect();
-            texts.extend(longer);
-        }
-        let repeated: Vec<String> = texts.iter().map(|text| text.repeat(9)).collect();
-        texts.extend(repeated);
-        texts
-    }
+    use crate::utils::texts_of;
 
     #[test]
     fn scores_are_those_of_a_search_per_character() {
-        let pieces = ["a", "Z", "q", " ", "1", "\u{7f}", "é", "ß", "ő", "ж", "·", "ə"];
+        let pieces = [
+            "a", "Z", "q", " ", "1", "\u{7f}", "é", "ß", "ő", "ж", "·", "ə",
+        ];
         let filter_list = FilterList::All;
         let (chars, _) = &*ALPHABET_LANG_MAP;
         for text in texts_of(&pieces) {
@@ -164,7 +152,11 @@ mod tests {
                             .is_ok_and(|position| langs[position].contains(&lang))
                     })
                     .count();
-                assert_eq!(score, (2 * letters).saturating_sub(scored.len()), "{text:?}");
+                assert_eq!(
+                    score,
+                    (2 * letters).saturating_sub(scored.len()),
+                    "{text:?}"
+                );
             }
         }
     }

@@ -74,21 +74,14 @@ impl<'a> Text<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::utils::texts_of;
 
     #[test]
     fn to_lowercase_is_the_standard_librarys() {
         let pieces = [
             "a", "Z", " ", "!", "é", "É", "İ", "Σ", "σ", "ς", "ẞ", "Ω", "\u{2019}", "中", "ǅ",
         ];
-        let mut texts = vec![String::new()];
-        for _ in 0..4 {
-            let longer: Vec<String> = texts
-                .iter()
-                .flat_map(|text| pieces.iter().map(move |piece| format!("{text}{piece}")))
-                .collect();
-            texts.extend(longer);
-        }
-        for text in &texts {
+        for text in &texts_of(&pieces) {
             assert_eq!(to_lowercase(text), text.to_lowercase(), "{text:?}");
         }
     }

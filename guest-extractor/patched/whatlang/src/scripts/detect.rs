@@ -134,21 +134,7 @@ pub fn raw_detect_script(text: &str) -> RawScriptInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Every text of up to four of the pieces, each also nine times over.
-    fn texts_of(pieces: &[&str]) -> Vec<String> {
-        let mut texts = vec![String::new()];
-        for _ in 0..4 {
-            let longer: Vec<String> = texts
-                .iter()
-                .flat_map(|text| pieces.iter().map(move |piece| format!("{text}{piece}")))
-                .collect();
-            texts.extend(longer);
-        }
-        let repeated: Vec<String> = texts.iter().map(|text| text.repeat(9)).collect();
-        texts.extend(repeated);
-        texts
-    }
+    use crate::utils::texts_of;
 
     /// The counting loop as published, before the patch's ASCII letters.
     fn published_counters(text: &str) -> Vec<(Script, usize)> {
@@ -199,7 +185,9 @@ mod tests {
 
     #[test]
     fn ascii_letters_are_counted_as_the_published_loop_counts_them() {
-        let pieces = ["a", "Z", " ", "1", "\u{7f}", "é", "ж", "中", "ア", "あ", "한", "α", "ש"];
+        let pieces = [
+            "a", "Z", " ", "1", "\u{7f}", "é", "ж", "中", "ア", "あ", "한", "α", "ש",
+        ];
         for text in texts_of(&pieces) {
             assert_eq!(
                 raw_detect_script(&text).counters,
