@@ -1127,7 +1127,21 @@ where
     where
         TagSet: Fn(ExpandedName) -> bool,
     {
-        self.in_scope(scope, |elem| self.html_elem_named(&elem, name.clone()))
+        // Patched for RipTide (see PATCHED.md): `in_scope` with `html_elem_named`, each open
+        // element's name looked up once for both questions and `name` not cloned for each.
+        for node in self.open_elems.borrow().iter().rev() {
+            let elem_name = self.sink.elem_name(node);
+            if *elem_name.ns() == ns!(html) && *elem_name.local_name() == name {
+                return true;
+            }
+            if scope(elem_name.expanded()) {
+                return false;
+            }
+        }
+
+        // supposed to be impossible, because <html> is always in scope
+
+        false
     }
 
     /// <https://html.spec.whatwg.org/#generate-implied-end-tags>
