@@ -196,9 +196,9 @@ pub fn with_text<B>(node: &NodeRef<'_>, f: impl FnOnce(&str) -> B) -> Option<B> 
     .flatten()
 }
 
-/// A byte set in each byte of a word.
+/// 0x01 in each of the eight bytes of a `u64`.
 pub const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-/// The high bit of each byte of a word: set in the bytes that are not ASCII.
+/// The high bit of each of the eight bytes of a `u64`: set in the bytes that are not ASCII.
 pub const HIGH: u64 = ONES << 7;
 const BLANKS: u64 = ONES * b' ' as u64;
 
@@ -226,7 +226,7 @@ pub fn words_in(text: &str) -> usize {
     // feed, vertical tab, form feed, carriage return (9 to 13) and space.
     let bytes = text.as_bytes();
     let mut words = 0;
-    // The high bit of the last byte read, at the high bit of the first byte of a word.
+    // Whether the last byte read is not a space: its high bit, moved to the first byte's.
     let mut word_before = 0;
     let mut at = 0;
     while at < bytes.len() {
@@ -309,7 +309,7 @@ mod tests {
             texts.extend(longer);
         }
         for text in &texts {
-            // Nine times over: longer than a vector step.
+            // Nine times over: longer than a step of eight bytes.
             let long = text.repeat(9);
             for text in [text, &long] {
                 assert_eq!(words_in(text), text.split_whitespace().count(), "{text:?}");
