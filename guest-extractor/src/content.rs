@@ -406,16 +406,18 @@ pub fn remove_furniture(doc: &Document) {
         if words == 0 || words >= 2 * SHORT_BLOCK_WORDS {
             continue;
         }
-        let lower = text_outside_code(node).to_lowercase();
-        let lower =
-            lower.trim_start_matches(|c: char| !c.is_alphanumeric() && c != '\u{a9}' && c != '(');
         // A block that is one link and nothing else is a pointer to another story.
         let standalone_link = counts.linked_words(node) == words
             && !matches!(node.node_name().as_deref(), Some("span" | "strong" | "em"));
-        let labelled = words < SHORT_BLOCK_WORDS
-            && (FURNITURE_PREFIXES.iter().any(|p| lower.starts_with(p))
-                || FURNITURE_ANYWHERE.iter().any(|p| lower.contains(p)));
-        if standalone_link || labelled {
+        // The text is lowercased only where a label may be found in it.
+        let labelled = || {
+            let lower = text_outside_code(node).to_lowercase();
+            let lower = lower
+                .trim_start_matches(|c: char| !c.is_alphanumeric() && c != '\u{a9}' && c != '(');
+            FURNITURE_PREFIXES.iter().any(|p| lower.starts_with(p))
+                || FURNITURE_ANYWHERE.iter().any(|p| lower.contains(p))
+        };
+        if standalone_link || (words < SHORT_BLOCK_WORDS && labelled()) {
             node.remove_from_parent();
         }
     }
