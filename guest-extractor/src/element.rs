@@ -30,10 +30,16 @@ pub fn attr<'a>(attrs: &'a [Attr], name: &LocalName) -> Option<&'a str> {
 /// Whether the element is hidden from readers: `hidden`, `aria-hidden="true"`, or a style
 /// that hides it.
 pub fn is_hidden(attrs: &[Attr]) -> bool {
-    attr(attrs, &local_name!("hidden")).is_some()
-        || attr(attrs, &local_name!("aria-hidden")) == Some("true")
-        || attr(attrs, &local_name!("style")).is_some_and(|s| {
+    // One pass over the attributes (the cleaning passes ask this of every element).
+    attrs.iter().any(|a| {
+        let name = &a.name.local;
+        if *name == local_name!("hidden") {
+            true
+        } else if *name == local_name!("aria-hidden") {
+            &*a.value == "true"
+        } else if *name == local_name!("style") {
             // Most styles say neither word: only those are copied and normalized.
+            let s = &*a.value;
             let lower = |word: &[u8]| {
                 s.as_bytes()
                     .windows(word.len())
@@ -43,7 +49,10 @@ pub fn is_hidden(attrs: &[Attr]) -> bool {
                 let s = s.to_ascii_lowercase().replace(' ', "");
                 s.contains("display:none") || s.contains("visibility:hidden")
             }
-        })
+        } else {
+            false
+        }
+    })
 }
 
 /// The page's `<body>`: the parser always puts it under `<html>`, so it is found without a
@@ -192,6 +201,37 @@ mod tests {
         assert!(!names(r#"<div class="shared header">"#, &words));
         assert!(!names(r#"<div class="load" id="heading">"#, &words));
         assert!(!names(r#"<div title="share">"#, &words));
+    }
+
+    #[test]
+    fn hidden_elements_are_told_by_any_of_their_attributes() {
+        let hidden = |attributes: &str| {
+            let doc = Document::from(format!("<div {attributes}>x</div>").as_str());
+            let node = find_element(&doc, |name, _| name == "div").expect("the page has a div");
+            with_element(&node, |_, attrs| is_hidden(attrs)).unwrap_or(false)
+        };
+        for attributes in [
+            "hidden",
+            "class=a hidden",
+            "aria-hidden=true",
+            "id=x aria-hidden=true title=y",
+            "style='display:none'",
+            "style='color: red; DISPLAY : NONE'",
+            "style='visibility: Hidden' class=a",
+            "aria-hidden=false style='display: none'",
+        ] {
+            assert!(hidden(attributes), "{attributes}");
+        }
+        for attributes in [
+            "",
+            "class=hidden",
+            "aria-hidden=false",
+            "aria-hidden=TRUE",
+            "style='border: none; overflow: hidden'",
+            "title='display:none'",
+        ] {
+            assert!(!hidden(attributes), "{attributes}");
+        }
     }
 
     #[test]
