@@ -16,7 +16,7 @@ impl LowercaseText {
 /// `str::to_lowercase`, with the ASCII between other characters lowercased a run at a time.
 /// The standard library's does so only up to the first character that is not ASCII and
 /// pushes each character after it on its own (RipTide patch: a text's first curly quote
-/// made the rest of it cost ten times as much).
+/// made the rest of it cost several times as much).
 fn to_lowercase(text: &str) -> String {
     // A capital sigma's lowercase depends on the letters around it: left to the standard
     // library, which knows the rule.
