@@ -11,7 +11,7 @@ use riptide_worker::breaker::{Breaker, BreakerConfig, State};
 use riptide_worker::config::NativeConfig;
 use riptide_worker::extraction::{Engine, Extractor};
 use riptide_worker::metrics::Metrics;
-use riptide_worker::sandbox::{Sandbox, SandboxConfig, SandboxError};
+use riptide_worker::sandbox::{Sandbox, SandboxConfig, SandboxError, FUEL_PER_CHECK};
 use tokio_util::sync::CancellationToken;
 
 /// A component with the `riptide:extractor` world's exact types whose `extract`,
@@ -174,6 +174,67 @@ fn a_guest_that_burns_fuel_is_stopped_by_fuel() {
     assert_eq!(
         failure(&sandbox),
         SandboxError::FuelExhausted { fuel: 1_000_000 }
+    );
+}
+
+/// A guest whose loop keeps integer, vector and float values in registers while the fuel
+/// check at its header yields to the host every [`FUEL_PER_CHECK`]: each value must come
+/// back from every yield unchanged (the check calls the host through a trampoline that
+/// preserves all registers, `worker/patched/wasmtime-internal-cranelift`). The guest traps
+/// if any sum is wrong.
+#[test]
+fn values_kept_in_registers_survive_the_yields_at_fuel_checks() {
+    const ITERATIONS: u64 = 1_000_000;
+    const INTEGERS: u64 = 12;
+    const VECTORS: u64 = 4;
+    const FLOATS: u64 = 2;
+    let mut locals = String::from("(local $n i64)");
+    let mut start = String::new();
+    let mut step = String::new();
+    let mut check = String::new();
+    for k in 0..INTEGERS {
+        let (first, add) = (1000 * k, k + 1);
+        let last = first + ITERATIONS * add;
+        locals += &format!(" (local $i{k} i64)");
+        start += &format!(" (local.set $i{k} (i64.const {first}))");
+        step += &format!(" (local.set $i{k} (i64.add (local.get $i{k}) (i64.const {add})))");
+        check += &format!(" (if (i64.ne (local.get $i{k}) (i64.const {last})) (then unreachable))");
+    }
+    for k in 0..VECTORS {
+        let (low, high) = (k + 3, 2 * k + 5);
+        let (last_low, last_high) = (ITERATIONS * low, ITERATIONS * high);
+        locals += &format!(" (local $v{k} v128)");
+        step += &format!(
+            " (local.set $v{k} (i64x2.add (local.get $v{k}) (v128.const i64x2 {low} {high})))"
+        );
+        check += &format!(
+            " (if (i32.eqz (i64x2.all_true (i64x2.eq (local.get $v{k}) (v128.const i64x2 {last_low} {last_high})))) (then unreachable))"
+        );
+    }
+    for k in 0..FLOATS {
+        let add = 0.5 * (k + 1) as f64;
+        let last = add * ITERATIONS as f64;
+        locals += &format!(" (local $f{k} f64)");
+        step += &format!(" (local.set $f{k} (f64.add (local.get $f{k}) (f64.const {add})))");
+        check += &format!(" (if (f64.ne (local.get $f{k}) (f64.const {last})) (then unreachable))");
+    }
+    let body = format!(
+        "{locals}{start} (loop $again{step} (local.set $n (i64.add (local.get $n) (i64.const 1))) \
+         (br_if $again (i64.lt_u (local.get $n) (i64.const {ITERATIONS})))){check}"
+    );
+    let sandbox = sandbox(&body, config());
+    let run = sandbox
+        .extract(
+            "<p>page</p>",
+            "https://example.com/",
+            &ExtractionMode::Article,
+        )
+        .expect("every value came back from the yields unchanged");
+    assert!(run.result.is_ok());
+    assert!(
+        run.stats.fuel_consumed > 20 * FUEL_PER_CHECK,
+        "the loop yielded at least 20 times ({} fuel)",
+        run.stats.fuel_consumed
     );
 }
 

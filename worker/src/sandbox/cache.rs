@@ -74,8 +74,15 @@ pub fn load(
     Ok((component, CacheOutcome::Miss))
 }
 
-/// `<dir>/<component hash>-<engine hash>.cwasm`: a new component, Wasmtime version or
-/// engine configuration gets a new file.
+/// What RipTide's patched Cranelift translator (worker/patched/wasmtime-internal-cranelift)
+/// changes in compiled code. Wasmtime's own compatibility hash does not see the patch, and an
+/// artifact compiled without it runs correctly but slower, so the cache key carries it: a
+/// change to the patch changes this text.
+const COMPILER_PATCHES: &str =
+    "fuel checks call out-of-gas through a register-preserving trampoline";
+
+/// `<dir>/<component hash>-<engine hash>.cwasm`: a new component, Wasmtime version, engine
+/// configuration or compiler patch gets a new file.
 pub fn artifact_path(engine: &Engine, wasm: &[u8], cache_dir: &Path) -> PathBuf {
     let component_hash = blake3::hash(wasm).to_hex();
     // DefaultHasher::new() has fixed keys: stable for a given build of this binary, which
@@ -83,6 +90,7 @@ pub fn artifact_path(engine: &Engine, wasm: &[u8], cache_dir: &Path) -> PathBuf 
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
     env!("CARGO_PKG_VERSION").hash(&mut hasher);
+    COMPILER_PATCHES.hash(&mut hasher);
     cache_dir.join(format!(
         "{}-{:016x}.cwasm",
         &component_hash[..32],

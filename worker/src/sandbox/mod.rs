@@ -8,7 +8,9 @@
 //! [`FUEL_PER_CHECK`] units of it, and at each yield the host checks the page's wall-clock
 //! deadline and its job's cancellation, stopping the guest by dropping its call. Epoch
 //! interruption would have been a second check at every loop header (measured: fuel alone
-//! costs 26% over no limits on the median dev page, epoch alone 17%, both 35%).
+//! costs 26% over no limits on the median dev page, epoch alone 17%, both 35%). The fuel
+//! check's rare call into the host preserves every register (RipTide's patched Wasmtime
+//! translator, `worker/patched/`), so loops spill nothing around it.
 //!
 //! "Recycling" an instance after N uses or failures, as a long-lived-instance design would,
 //! means something else here: every page gets a brand-new instance, and the pooling
