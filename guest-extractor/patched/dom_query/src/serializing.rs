@@ -1,0 +1,4 @@
+//! This module provides serialization functions. Currently contains only markdown serialization.
+//!
+
+mod md;
