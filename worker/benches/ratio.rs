@@ -28,9 +28,7 @@ fn main() {
         .ok()
         .map(|rounds| rounds.parse().expect("RIPTIDE_RATIO_ROUNDS is a number"))
         .unwrap_or(400);
-    let mut pages = corpus::all();
-    pages.sort_by_key(|p| p.html.len());
-    let page = &pages[pages.len() / 2];
+    let page = &corpus::median();
     let base = common::config(PathBuf::new());
     let sandbox = |checks| {
         Sandbox::new(SandboxConfig {

@@ -52,9 +52,7 @@ fn per_job_overhead(c: &mut Criterion) {
 /// Native against wasm with each layer of limits, and the size-optimized guest
 /// (when `GUEST_PROFILE=guest-size ops/build-guest.sh` has built it).
 fn extraction_wasm_vs_native(c: &mut Criterion) {
-    let mut pages = corpus::all();
-    pages.sort_by_key(|p| p.html.len());
-    let page = &pages[pages.len() / 2];
+    let page = &corpus::median();
     let base = common::config(PathBuf::new());
     let mut sandboxes = vec![
         (

@@ -48,3 +48,11 @@ pub fn all() -> Vec<Page> {
     pages.sort_by(|a, b| a.id.cmp(&b.id));
     pages
 }
+
+/// The page of median size, which the benchmarks time.
+pub fn median() -> Page {
+    let mut pages = all();
+    pages.sort_by_key(|p| p.html.len());
+    let middle = pages.len() / 2;
+    pages.swap_remove(middle)
+}
