@@ -18,7 +18,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use riptide_extractor::{ExtractionMode, Limits};
-use riptide_worker::sandbox::{Checks, Sandbox, SandboxConfig};
 
 /// One way of extracting the page, timed once per round.
 type Extract<'a> = Box<dyn Fn() + 'a>;
@@ -30,18 +29,7 @@ fn main() {
         .unwrap_or(400);
     let page = &corpus::median();
     let base = common::config(PathBuf::new());
-    let sandbox = |checks| {
-        Sandbox::new(SandboxConfig {
-            checks,
-            ..base.clone()
-        })
-        .expect("sandbox")
-    };
-    let layers = [
-        ("wasm_no_limits", sandbox(Checks::Unlimited)),
-        ("wasm_fuel", sandbox(Checks::FuelOnly)),
-        ("wasm_fuel_deadline", sandbox(Checks::FuelAndDeadline)),
-    ];
+    let layers = common::limit_layers(&base);
     let mut ways: Vec<(&str, Extract)> = vec![(
         "native",
         Box::new(|| {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use riptide_extractor::{ExtractionMode, Limits};
-use riptide_worker::sandbox::{Checks, Sandbox, SandboxConfig};
+use riptide_worker::sandbox::{Sandbox, SandboxConfig};
 
 fn sandbox(config: SandboxConfig) -> Sandbox {
     Sandbox::new(config).expect("sandbox")
@@ -54,23 +54,7 @@ fn per_job_overhead(c: &mut Criterion) {
 fn extraction_wasm_vs_native(c: &mut Criterion) {
     let page = &corpus::median();
     let base = common::config(PathBuf::new());
-    let mut sandboxes = vec![
-        (
-            "wasm_no_limits",
-            sandbox(SandboxConfig {
-                checks: Checks::Unlimited,
-                ..base.clone()
-            }),
-        ),
-        (
-            "wasm_fuel",
-            sandbox(SandboxConfig {
-                checks: Checks::FuelOnly,
-                ..base.clone()
-            }),
-        ),
-        ("wasm_fuel_deadline", sandbox(base.clone())),
-    ];
+    let mut sandboxes = common::limit_layers(&base);
     if let Some(baseline) = baseline(&base) {
         sandboxes.push(("wasm_fuel_deadline_baseline", baseline));
     }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use riptide_worker::sandbox::SandboxConfig;
+use riptide_worker::sandbox::{Checks, Sandbox, SandboxConfig};
 
 /// Builds the real extractor component with the project's script (seconds when nothing
 /// changed) and returns its path.
@@ -41,4 +41,23 @@ pub fn temp_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// The sandbox with each layer of compute limits, named as the benchmarks report them:
+/// none, fuel only, and production (fuel with the deadline and cancellation checks).
+pub fn limit_layers(base: &SandboxConfig) -> Vec<(&'static str, Sandbox)> {
+    [
+        ("wasm_no_limits", Checks::Unlimited),
+        ("wasm_fuel", Checks::FuelOnly),
+        ("wasm_fuel_deadline", Checks::FuelAndDeadline),
+    ]
+    .into_iter()
+    .map(|(name, checks)| {
+        let config = SandboxConfig {
+            checks,
+            ..base.clone()
+        };
+        (name, Sandbox::new(config).expect("sandbox"))
+    })
+    .collect()
 }
