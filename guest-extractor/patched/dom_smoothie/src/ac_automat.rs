@@ -16,7 +16,7 @@ pub(crate) static AC_BYLINE: Lazy<AhoCorasick> = Lazy::new(|| ac_automaton(BYLIN
 
 fn ac_automaton(patterns: &[&str]) -> AhoCorasick {
     AhoCorasick::builder()
-        .kind(Some(AhoCorasickKind::ContiguousNFA))
+        .kind(Some(AhoCorasickKind::DFA))
         .build(patterns)
         .unwrap()
 }
