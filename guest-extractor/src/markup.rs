@@ -336,7 +336,7 @@ pub fn prepare(
         let name_start = start + 1 + usize::from(closing);
         let name_end = name_start + tag_name_len(&bytes[name_start..]);
         let raw_name = &bytes[name_start..name_end];
-        let lowered = TagName::new(raw_name);
+        let lowered = TagName::new(&bytes[name_start..], raw_name.len());
         let name = lowered.as_str();
         // The first of repeated attributes is the one the parser keeps.
         let mut script_type = None;
@@ -549,10 +549,18 @@ const EMPTY_COMMENT: &str = "<!---->";
 /// The one character a run of whitespace between two pieces of markup is read as, when the
 /// run is longer: a line feed when it breaks a line, else its first character.
 fn collapsed_whitespace(text: &[u8]) -> Option<&'static str> {
-    if text.len() < 2 || !text.iter().all(|b| is_space(*b)) {
+    if text.len() < 2 {
         return None;
     }
-    Some(if text.iter().any(|b| matches!(b, b'\n' | b'\r')) {
+    let mut classes = 0;
+    for b in text {
+        let class = BYTE_CLASSES[usize::from(*b)];
+        if class & SPACE == 0 {
+            return None;
+        }
+        classes |= class;
+    }
+    Some(if classes & LINE_BREAK != 0 {
         "\n"
     } else {
         match text[0] {
@@ -673,17 +681,58 @@ fn clamp_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+/// The tokenizer's whitespace; a carriage return reaches it as a line feed.
+const SPACE: u8 = 1;
+/// A line feed or a carriage return.
+const LINE_BREAK: u8 = 2;
+/// Whitespace, `/` and `>`: what ends a tag name.
+const ENDS_TAG_NAME: u8 = 4;
+/// Whitespace, `/`, `>` and `=`: what ends an attribute name.
+const ENDS_ATTRIBUTE_NAME: u8 = 8;
+/// Whitespace and `>`: what ends an unquoted attribute value.
+const ENDS_UNQUOTED_VALUE: u8 = 16;
+
+/// Each byte's classes: the scan's loops over names and whitespace test a byte with one
+/// load, where a `match` became a jump table, and in the sandbox each of their iterations
+/// pays for its instructions in fuel.
+static BYTE_CLASSES: [u8; 256] = byte_classes();
+
+const fn byte_classes() -> [u8; 256] {
+    let mut classes = [0u8; 256];
+    let spaces = [b'\t', b'\n', 0x0C, b'\r', b' '];
+    let mut i = 0;
+    while i < spaces.len() {
+        classes[spaces[i] as usize] =
+            SPACE | ENDS_TAG_NAME | ENDS_ATTRIBUTE_NAME | ENDS_UNQUOTED_VALUE;
+        i += 1;
+    }
+    classes[b'\n' as usize] |= LINE_BREAK;
+    classes[b'\r' as usize] |= LINE_BREAK;
+    classes[b'/' as usize] = ENDS_TAG_NAME | ENDS_ATTRIBUTE_NAME;
+    classes[b'>' as usize] = ENDS_TAG_NAME | ENDS_ATTRIBUTE_NAME | ENDS_UNQUOTED_VALUE;
+    classes[b'=' as usize] = ENDS_ATTRIBUTE_NAME;
+    classes
+}
+
+fn is(byte: u8, class: u8) -> bool {
+    BYTE_CLASSES[usize::from(byte)] & class != 0
+}
+
 fn is_space(byte: u8) -> bool {
-    // The tokenizer's whitespace; a carriage return reaches it as a line feed.
-    matches!(byte, b'\t' | b'\n' | 0x0C | b'\r' | b' ')
+    is(byte, SPACE)
+}
+
+/// Where the first byte of `class` is in `bytes`, or their length.
+fn position_of(bytes: &[u8], class: u8) -> usize {
+    bytes
+        .iter()
+        .position(|b| is(*b, class))
+        .unwrap_or(bytes.len())
 }
 
 /// Bytes of a tag name: up to whitespace, `/`, `>` or the end of input.
 fn tag_name_len(bytes: &[u8]) -> usize {
-    bytes
-        .iter()
-        .position(|b| is_space(*b) || *b == b'/' || *b == b'>')
-        .unwrap_or(bytes.len())
+    position_of(bytes, ENDS_TAG_NAME)
 }
 
 /// Where a tag ends, as the HTML tokenizer's attribute states read it.
@@ -732,10 +781,7 @@ fn scan_tag(bytes: &[u8], from: usize, mut attribute: impl FnMut(Attribute<'_>))
         }
         // An attribute name; its first character may be `=`.
         let name_start = pos;
-        pos += 1;
-        while pos < len && !(is_space(bytes[pos]) || matches!(bytes[pos], b'/' | b'>' | b'=')) {
-            pos += 1;
-        }
+        pos += 1 + position_of(&bytes[pos + 1..], ENDS_ATTRIBUTE_NAME);
         let name = &bytes[name_start..pos];
         let name_end = pos;
         pos = skip_spaces(pos);
@@ -772,9 +818,7 @@ fn scan_tag(bytes: &[u8], from: usize, mut attribute: impl FnMut(Attribute<'_>))
             }
             Some(_) => {
                 let value_start = pos;
-                while pos < len && !(is_space(bytes[pos]) || bytes[pos] == b'>') {
-                    pos += 1;
-                }
+                pos += position_of(&bytes[pos..], ENDS_UNQUOTED_VALUE);
                 attribute(Attribute {
                     name,
                     value: &bytes[value_start..pos],
@@ -857,9 +901,7 @@ fn is_tag_named(bytes: &[u8], at: usize, name: &str) -> bool {
     bytes
         .get(at..end)
         .is_some_and(|candidate| candidate.eq_ignore_ascii_case(name.as_bytes()))
-        && bytes
-            .get(end)
-            .is_some_and(|b| is_space(*b) || *b == b'/' || *b == b'>')
+        && bytes.get(end).is_some_and(|b| is(*b, ENDS_TAG_NAME))
 }
 
 /// Where a script's body starting at `from` ends, by the tokenizer's script-data states: a
@@ -922,16 +964,22 @@ struct TagName {
 impl TagName {
     const MAX: usize = 16;
 
-    fn new(name: &[u8]) -> Self {
+    /// The name of `len` bytes at the start of `from`. Where the input goes on for a
+    /// window of [`TagName::MAX`] bytes, the whole window is lowercased at once (a few
+    /// vector instructions), not the name a byte at a time; the bytes past the name are
+    /// never read.
+    fn new(from: &[u8], len: usize) -> Self {
         let mut buf = [0u8; Self::MAX];
-        let len = if name.len() <= Self::MAX {
-            for (to, from) in buf.iter_mut().zip(name) {
-                *to = from.to_ascii_lowercase();
-            }
-            name.len()
-        } else {
-            0
+        if len > Self::MAX {
+            return Self { buf, len: 0 };
+        }
+        let name = match from.first_chunk::<{ Self::MAX }>() {
+            Some(window) => window.as_slice(),
+            None => &from[..len],
         };
+        for (to, from) in buf.iter_mut().zip(name) {
+            *to = from.to_ascii_lowercase();
+        }
         Self { buf, len }
     }
 
