@@ -6,7 +6,8 @@
 //! on one layer and not on the next.
 //!
 //! Run with `cargo bench -p riptide-worker --bench ratio`; `RIPTIDE_RATIO_ROUNDS` sets the
-//! number of rounds (default 400).
+//! number of rounds (default 400), `RIPTIDE_BENCH_BASELINE` a component to time beside the
+//! current one with production limits.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -29,7 +30,10 @@ fn main() {
         .unwrap_or(400);
     let page = &corpus::median();
     let base = common::config(PathBuf::new());
-    let layers = common::limit_layers(&base);
+    let mut layers = common::limit_layers(&base);
+    if let Some(baseline) = common::baseline(&base) {
+        layers.push(("wasm_fuel_deadline_baseline", baseline));
+    }
     let mut ways: Vec<(&str, Extract)> = vec![(
         "native",
         Box::new(|| {
@@ -76,7 +80,7 @@ fn main() {
         page.html.len() / 1024
     );
     println!(
-        "{:<20} {:>9} {:>9} {:>9} {:>12} {:>12}",
+        "{:<28} {:>9} {:>9} {:>9} {:>12} {:>12}",
         "", "best ms", "p10 ms", "median ms", "best/native", "p10/native"
     );
     let summary: Vec<[f64; 3]> = times
@@ -93,7 +97,7 @@ fn main() {
         .collect();
     for ((name, _), [best, p10, median]) in ways.iter().zip(&summary) {
         println!(
-            "{name:<20} {best:>9.3} {p10:>9.3} {median:>9.3} {:>12.2} {:>12.2}",
+            "{name:<28} {best:>9.3} {p10:>9.3} {median:>9.3} {:>12.2} {:>12.2}",
             best / summary[0][0],
             p10 / summary[0][1],
         );

@@ -20,17 +20,6 @@ fn sandbox(config: SandboxConfig) -> Sandbox {
     Sandbox::new(config).expect("sandbox")
 }
 
-/// A component to measure beside the current one (`RIPTIDE_BENCH_BASELINE=path.wasm`), so a
-/// guest change is compared side by side in one run: build the baseline, copy it aside,
-/// then build the change.
-fn baseline(base: &SandboxConfig) -> Option<Sandbox> {
-    let path = std::env::var_os("RIPTIDE_BENCH_BASELINE")?;
-    Some(sandbox(SandboxConfig {
-        component_path: PathBuf::from(path),
-        ..base.clone()
-    }))
-}
-
 fn per_job_overhead(c: &mut Criterion) {
     let mut group = c.benchmark_group("per_job_overhead");
     let pooled = sandbox(common::config(PathBuf::new()));
@@ -40,7 +29,7 @@ fn per_job_overhead(c: &mut Criterion) {
     });
     assert!(pooled.load_report().pooling && !on_demand.load_report().pooling);
     group.bench_function("pooling_cow", |b| b.iter(|| pooled.modes().unwrap()));
-    if let Some(baseline) = baseline(&common::config(PathBuf::new())) {
+    if let Some(baseline) = common::baseline(&common::config(PathBuf::new())) {
         group.bench_function("pooling_cow_baseline", |b| {
             b.iter(|| baseline.modes().unwrap())
         });
@@ -55,7 +44,7 @@ fn extraction_wasm_vs_native(c: &mut Criterion) {
     let page = &corpus::median();
     let base = common::config(PathBuf::new());
     let mut sandboxes = common::limit_layers(&base);
-    if let Some(baseline) = baseline(&base) {
+    if let Some(baseline) = common::baseline(&base) {
         sandboxes.push(("wasm_fuel_deadline_baseline", baseline));
     }
     let size_guest = base

@@ -61,3 +61,15 @@ pub fn limit_layers(base: &SandboxConfig) -> Vec<(&'static str, Sandbox)> {
     })
     .collect()
 }
+
+/// A component to measure beside the current one (`RIPTIDE_BENCH_BASELINE=path.wasm`), so a
+/// guest change is compared side by side in one run: build the baseline, copy it aside,
+/// then build the change.
+pub fn baseline(base: &SandboxConfig) -> Option<Sandbox> {
+    let path = std::env::var_os("RIPTIDE_BENCH_BASELINE")?;
+    let config = SandboxConfig {
+        component_path: PathBuf::from(path),
+        ..base.clone()
+    };
+    Some(Sandbox::new(config).expect("baseline sandbox"))
+}
