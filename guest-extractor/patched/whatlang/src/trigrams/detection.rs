@@ -207,14 +207,8 @@ mod tests {
 
     #[test]
     fn profile_distances_are_those_of_a_lookup_per_profile_trigram() {
-        // A small generator of its own (xorshift), so the test needs no crate.
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move |below: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % below as u64) as usize
-        };
+        let mut numbers = super::super::test_numbers(0x9e37_79b9_7f4a_7c15);
+        let mut next = move |below: usize| numbers(below as u64) as usize;
         for (list, profiles) in (0u8..).zip(PROFILE_LISTS) {
             for round in 0..40 {
                 // 0 to 600 distinct trigrams, most from the list's profiles (so positions

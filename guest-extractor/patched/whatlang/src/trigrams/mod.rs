@@ -17,3 +17,16 @@ pub const MAX_TOTAL_DISTANCE: u32 = MAX_TRIGRAM_DISTANCE * MAX_TRIGRAM_DISTANCE;
 
 // Double MAX_TRIGRAM_DISTANCE
 pub const TEXT_TRIGRAMS_SIZE: usize = 600;
+
+/// Numbers for the tests from a generator of their own (xorshift), so they need no crate:
+/// each call gives one below its argument. (RipTide patch.)
+#[cfg(test)]
+pub(crate) fn test_numbers(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut state = seed;
+    move |below| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % below
+    }
+}

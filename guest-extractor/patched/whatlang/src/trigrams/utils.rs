@@ -114,15 +114,8 @@ mod tests {
 
     #[test]
     fn the_first_trigrams_are_those_of_a_full_sort() {
-        // Counts with many ties, around TEXT_TRIGRAMS_SIZE in number; a small generator of
-        // its own (xorshift), so the test needs no crate.
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move |below: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % below
-        };
+        // Counts with many ties, around TEXT_TRIGRAMS_SIZE in number.
+        let mut next = super::super::test_numbers(0x2545_f491_4f6c_dd1d);
         for size in [0, 1, 2, 599, 600, 601, 1000, 3000] {
             let occurrences: HashMap<Trigram, u32> = (0..size)
                 .map(|i: u32| {
