@@ -46,7 +46,7 @@ pub fn detect(iquery: &InternalQuery) -> Option<Info> {
 
 #[inline]
 pub fn raw_detect(iquery: &InternalQuery) -> RawOutcome {
-    let list = script_to_lang_profile_list(iquery.multi_lang_script);
+    let list = script_list_index(iquery.multi_lang_script);
     calculate_scores_in_profiles(&iquery.text, iquery.filter_list, list)
 }
 
@@ -60,7 +60,7 @@ static PROFILE_LISTS: [LangProfileList; 5] = [
 ];
 
 /// The index of a script's list in [`PROFILE_LISTS`].
-fn script_to_lang_profile_list(script: MultiLangScript) -> u8 {
+fn script_list_index(script: MultiLangScript) -> u8 {
     use MultiLangScript as MLS;
     match script {
         MLS::Latin => 0,
@@ -109,7 +109,7 @@ fn calculate_scores_in_profiles(text: &Text, filter_list: &FilterList, list: u8)
     let unique_trigrams_count = trigram_positions.len();
 
     let lang_profile_list = PROFILE_LISTS[usize::from(list)];
-    let distances = profile_distances(list, lang_profile_list, &trigram_positions);
+    let distances = profile_distances(list, &trigram_positions);
     for (&(lang, _), dist) in lang_profile_list.iter().zip(distances) {
         if !filter_list.is_allowed(lang) {
             continue;
@@ -138,13 +138,9 @@ fn calculate_scores_in_profiles(text: &Text, filter_list: &FilterList, list: u8)
 /// profile trigram the text lacks counts [`MAX_TRIGRAM_DISTANCE`], each it has the distance
 /// between their positions, so a profile's sum is its length times the maximum plus, for the
 /// trigrams found, their distance less the maximum.
-fn profile_distances(
-    list: u8,
-    profiles: LangProfileList,
-    text_trigrams: &HashMap<Trigram, u32>,
-) -> Vec<u32> {
+fn profile_distances(list: u8, text_trigrams: &HashMap<Trigram, u32>) -> Vec<u32> {
     let max = i64::from(MAX_TRIGRAM_DISTANCE);
-    let mut sums: Vec<i64> = profiles
+    let mut sums: Vec<i64> = PROFILE_LISTS[usize::from(list)]
         .iter()
         .map(|(_, profile)| profile.len() as i64 * max)
         .collect();
@@ -235,7 +231,7 @@ mod tests {
                     .map(|&(_, profile)| calculate_distance(profile, &text))
                     .collect();
                 assert_eq!(
-                    profile_distances(list, profiles, &text),
+                    profile_distances(list, &text),
                     expected,
                     "list {list}, round {round}"
                 );
