@@ -14,9 +14,13 @@ use crate::node::{DescendantNodes, NodeData, NodeRef, TreeNode};
 #[derive(Clone, Debug)]
 pub struct Matcher {
     selector_list: SelectorList<InnerSelector>,
-    // set when every selector in the list is a bare type selector (`p`, `ul,ol`),
-    // so an element matches iff its local name is one of these
-    local_names: Option<Vec<LocalName<InnerSelector>>>,
+    // Patched for RipTide (see PATCHED.md): set when every selector in the list names the
+    // type of the element it selects (`p`, `a[href]`, `ul > li`), so an element of any other
+    // name cannot match and is turned away before the full matcher runs
+    subject_names: Option<Vec<LocalName<InnerSelector>>>,
+    // whether every selector is a bare type selector (`p`, `ul,ol`), so an element matches
+    // iff its local name is one of `subject_names`
+    names_decide: bool,
 }
 
 impl Matcher {
@@ -32,7 +36,8 @@ impl Matcher {
             parser::ParseRelative::No,
         )
         .map(|selector_list| Self {
-            local_names: type_selector_names(&selector_list),
+            subject_names: subject_names(&selector_list),
+            names_decide: is_type_selector_list(&selector_list),
             selector_list,
         })
     }
@@ -51,18 +56,22 @@ impl Matcher {
     where
         E: Element<Impl = InnerSelector>,
     {
-        if let Some(names) = &self.local_names {
-            return names.iter().any(|n| {
+        if let Some(names) = &self.subject_names {
+            let named = names.iter().any(|n| {
                 element.has_local_name(matching::select_name(element, &n.name, &n.lower_name))
             });
+            if self.names_decide || !named {
+                return named;
+            }
         }
         let mut ctx = get_matching_context(caches);
         matching::matches_selector_list(&self.selector_list, element, &mut ctx)
     }
 
-    /// The type-selector fast path on a tree node: `None` when the list needs the full matcher.
+    /// The fast path on a tree node, by its name: `None` when the element needs the full
+    /// matcher.
     fn match_tree_node(&self, node: &TreeNode) -> Option<bool> {
-        let names = self.local_names.as_ref()?;
+        let names = self.subject_names.as_ref()?;
         let NodeData::Element(el) = &node.data else {
             return Some(false);
         };
@@ -76,21 +85,36 @@ impl Matcher {
             };
             el.name.local == **name
         }))
+        .filter(|&named| self.names_decide || !named)
     }
 }
 
-fn type_selector_names(
-    list: &SelectorList<InnerSelector>,
-) -> Option<Vec<LocalName<InnerSelector>>> {
+/// The type each selector of the list requires of the element it selects, `None` when one
+/// of them selects elements of any name. The components of a selector are stored in
+/// matching order: the selected element's compound first, up to the first combinator.
+fn subject_names(list: &SelectorList<InnerSelector>) -> Option<Vec<LocalName<InnerSelector>>> {
     list.slice()
         .iter()
-        .map(
-            |selector| match selector.iter_raw_match_order().as_slice() {
-                [Component::LocalName(name)] => Some(name.clone()),
-                _ => None,
-            },
-        )
+        .map(|selector| {
+            selector
+                .iter_raw_match_order()
+                .take_while(|component| !matches!(component, Component::Combinator(_)))
+                .find_map(|component| match component {
+                    Component::LocalName(name) => Some(name.clone()),
+                    _ => None,
+                })
+        })
         .collect()
+}
+
+/// Whether every selector of the list is a bare type selector (`p`, `ul,ol`).
+fn is_type_selector_list(list: &SelectorList<InnerSelector>) -> bool {
+    list.slice().iter().all(|selector| {
+        matches!(
+            selector.iter_raw_match_order().as_slice(),
+            [Component::LocalName(_)]
+        )
+    })
 }
 
 pub struct DescendantMatches<'a, 'b> {
@@ -376,11 +400,14 @@ mod tests {
     use crate::{Document, NodeId};
 
     #[test]
-    fn type_selector_fast_path_agrees_with_the_selectors_crate() {
+    fn name_fast_path_agrees_with_the_selectors_crate() {
         let doc = Document::from(
-            r##"<div class="a"><p id="x">t<a href="#">l</a></p><UL><li>1</li><li>2</li></UL>
-            <svg><foreignObject><p>f</p></foreignObject><circle/></svg>
-            <TABLE><tr><td>c</td><Td>d</Td></tr></TABLE><img><iframe></iframe></div><p>outside</p>"##,
+            r##"<html lang="en"><head><title>t</title></head><body>
+            <div class="a"><p id="x">t<a href="#">l</a><a>bare</a></p><UL><li>1</li><li>2</li></UL>
+            <svg><foreignObject><p>f</p></foreignObject><circle/><html lang="x"></html></svg>
+            <TABLE><tr><td>c</td><Td>d</Td></tr></TABLE><div><td>loose</td></div><img><iframe></iframe>
+            <noscript><img src="n"></noscript><section></section><div> </div></div><p>outside</p>
+            </body></html>"##,
         );
         let selectors = [
             "p",
@@ -397,12 +424,26 @@ mod tests {
             "p:first-child",
             "div, p.a",
             ":not(p)",
+            "a:not([href])",
+            r##"a[href]:not([href^="#"]):not([href^="http"])"##,
+            "*:not(tr) > td",
+            "noscript:has(img:only-child)",
+            "head title",
+            "html[lang]",
+            "HTML[lang]",
+            ":is(div, section):empty",
+            "div:empty, section:empty",
+            "svg circle, foreignObject > p",
+            "FOREIGNOBJECT > P",
+            "p, *[class]",
+            "li:first-child, td + td",
         ];
         for sel in selectors {
             let fast = Matcher::new(sel).unwrap();
             let slow = Matcher {
                 selector_list: fast.selector_list.clone(),
-                local_names: None,
+                subject_names: None,
+                names_decide: false,
             };
             let mut caches = SelectorCaches::default();
             let walked: Vec<NodeId> = DescendantMatches::new(doc.root(), &fast)
@@ -427,10 +468,27 @@ mod tests {
             }
         }
         for sel in ["p", "ul,ol", "foreignObject", "svg, circle"] {
-            assert!(Matcher::new(sel).unwrap().local_names.is_some(), "{sel}");
+            let matcher = Matcher::new(sel).unwrap();
+            assert!(
+                matcher.subject_names.is_some() && matcher.names_decide,
+                "{sel}"
+            );
         }
-        for sel in ["*", "p.a", "div p", "p:first-child", "#x", "div, p.a"] {
-            assert!(Matcher::new(sel).unwrap().local_names.is_none(), "{sel}");
+        for sel in [
+            "p.a",
+            "div p",
+            "p:first-child",
+            "a:not([href])",
+            "*:not(tr) > td",
+        ] {
+            let matcher = Matcher::new(sel).unwrap();
+            assert!(
+                matcher.subject_names.is_some() && !matcher.names_decide,
+                "{sel}"
+            );
+        }
+        for sel in ["*", "#x", "div, .a", "p *", ":is(div, section)", "td > *"] {
+            assert!(Matcher::new(sel).unwrap().subject_names.is_none(), "{sel}");
         }
     }
 }
