@@ -33,16 +33,30 @@ pub struct Document {
 
 impl Default for Document {
     fn default() -> Self {
-        Self {
-            tree: Tree::new(NodeData::Document),
-            errors: RefCell::new(vec![]),
-            quirks_mode: Cell::new(tree_builder::NoQuirks),
-        }
+        Self::with_node_capacity(1)
     }
 }
 
 impl<T: Into<StrTendril>> From<T> for Document {
     fn from(html: T) -> Self {
+        Self::from_html_with_capacity(html, 1)
+    }
+}
+
+impl Document {
+    /// An empty document with room for `nodes` nodes (patched for RipTide, see PATCHED.md).
+    fn with_node_capacity(nodes: usize) -> Self {
+        Self {
+            tree: Tree::with_capacity(NodeData::Document, nodes),
+            errors: RefCell::new(vec![]),
+            quirks_mode: Cell::new(tree_builder::NoQuirks),
+        }
+    }
+
+    /// Parses `html` as [`Document::from`] does, with room for `nodes` nodes made before
+    /// (patched for RipTide, see PATCHED.md): a caller that knows about how many nodes the
+    /// page makes saves the tree's growth, each step of which moves every node made so far.
+    pub fn from_html_with_capacity<T: Into<StrTendril>>(html: T, nodes: usize) -> Self {
         let opts = ParseOpts {
             tokenizer: TokenizerOpts::default(),
             tree_builder: tree_builder::TreeBuilderOpts {
@@ -50,7 +64,7 @@ impl<T: Into<StrTendril>> From<T> for Document {
                 ..Default::default()
             },
         };
-        parse_document(Self::default(), opts).one(html)
+        parse_document(Self::with_node_capacity(nodes), opts).one(html)
     }
 }
 

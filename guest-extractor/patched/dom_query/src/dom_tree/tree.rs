@@ -135,9 +135,16 @@ impl Tree {
 
     /// Creates a new tree with the given root.
     pub fn new(root: NodeData) -> Self {
-        let root_id = NodeId::new(0);
+        Self::with_capacity(root, 1)
+    }
+
+    /// Creates a new tree with the given root and room for `nodes` nodes (patched for
+    /// RipTide, see PATCHED.md).
+    pub fn with_capacity(root: NodeData, nodes: usize) -> Self {
+        let mut all = Vec::with_capacity(nodes.max(1));
+        all.push(TreeNode::new(NodeId::new(0), root));
         Self {
-            nodes: RefCell::new(vec![TreeNode::new(root_id, root)]),
+            nodes: RefCell::new(all),
         }
     }
     /// Creates a new node with the given data.
@@ -538,6 +545,17 @@ mod tests {
             </body>
         </html>
     "#;
+
+    #[test]
+    fn a_document_parsed_with_room_made_is_the_document_parsed_without() {
+        for room in [0, 1, 5, 1000] {
+            let doc = Document::from_html_with_capacity(CONTENTS, room);
+            let plain = Document::from(CONTENTS);
+            assert_eq!(doc.html(), plain.html(), "room for {room}");
+            assert_eq!(doc.tree.len(), plain.tree.len(), "room for {room}");
+            assert!(doc.tree.nodes.borrow().capacity() >= room, "room for {room}");
+        }
+    }
 
     // RipTide's patch places copied nodes by their new ids instead of sorting them: a copy
     // keeps the source's markup, and every node sits at the index of its id.
