@@ -3,6 +3,7 @@ use std::fmt;
 use bit_set::BitSet;
 use cssparser::{CowRcStr, ParseError, ToCss};
 use html5ever::{Namespace, ns};
+use selectors::attr::{AttrSelectorOperation, NamespaceConstraint};
 use selectors::context::SelectorCaches;
 use selectors::parser::{self, Component, LocalName, SelectorList, SelectorParseErrorKind};
 use selectors::{Element, context, matching};
@@ -14,13 +15,63 @@ use crate::node::{DescendantNodes, NodeData, NodeRef, TreeNode};
 #[derive(Clone, Debug)]
 pub struct Matcher {
     selector_list: SelectorList<InnerSelector>,
-    // Patched for RipTide (see PATCHED.md): set when every selector in the list names the
-    // type of the element it selects (`p`, `a[href]`, `ul > li`), so an element of any other
-    // name cannot match and is turned away before the full matcher runs
-    subject_names: Option<Vec<LocalName<InnerSelector>>>,
+    // Patched for RipTide (see PATCHED.md): set when every selector in the list requires of
+    // the element it selects a name or an attribute, so an element that meets none of them
+    // cannot match and is turned away before the full matcher runs
+    requirements: Option<Vec<Requirement>>,
     // whether every selector is a bare type selector (`p`, `ul,ol`), so an element matches
-    // iff its local name is one of `subject_names`
+    // iff it has one of the names `requirements` lists
     names_decide: bool,
+}
+
+/// What an element must have for one selector of a list to select it.
+#[derive(Clone, Debug)]
+enum Requirement {
+    /// The type the selector names (`p`, `a[href]`, `ul > li`).
+    Name(LocalName<InnerSelector>),
+    /// An attribute of this local name, in either spelling: one the selector tests
+    /// (`[rel="author"]`, `*[class]`), `id` for `#id`, `class` for `.class`.
+    Attribute(CssLocalName, CssLocalName),
+}
+
+impl Requirement {
+    /// Whether `element` meets it, as the `selectors` crate would ask.
+    fn met_by<E>(&self, element: &E) -> bool
+    where
+        E: Element<Impl = InnerSelector>,
+    {
+        match self {
+            Self::Name(n) => {
+                element.has_local_name(matching::select_name(element, &n.name, &n.lower_name))
+            }
+            Self::Attribute(name, lower_name) => [name, lower_name].into_iter().any(|name| {
+                element.attr_matches(
+                    &NamespaceConstraint::Any,
+                    name,
+                    &AttrSelectorOperation::Exists,
+                )
+            }),
+        }
+    }
+
+    /// Whether the element `el` meets it, read straight from the tree node.
+    fn met_by_element(&self, el: &crate::node::Element) -> bool {
+        match self {
+            Self::Name(n) => {
+                // the same rule as `selectors::matching::select_name`
+                let name = if el.name.ns == ns!(html) || n.name == n.lower_name {
+                    &n.lower_name
+                } else {
+                    &n.name
+                };
+                el.name.local == **name
+            }
+            Self::Attribute(name, lower_name) => el
+                .attrs
+                .iter()
+                .any(|attr| attr.name.local == name.0 || attr.name.local == lower_name.0),
+        }
+    }
 }
 
 impl Matcher {
@@ -36,7 +87,7 @@ impl Matcher {
             parser::ParseRelative::No,
         )
         .map(|selector_list| Self {
-            subject_names: subject_names(&selector_list),
+            requirements: selector_list.slice().iter().map(requirement).collect(),
             names_decide: is_type_selector_list(&selector_list),
             selector_list,
         })
@@ -56,55 +107,62 @@ impl Matcher {
     where
         E: Element<Impl = InnerSelector>,
     {
-        if let Some(names) = &self.subject_names {
-            let named = names.iter().any(|n| {
-                element.has_local_name(matching::select_name(element, &n.name, &n.lower_name))
-            });
-            if self.names_decide || !named {
-                return named;
+        if let Some(requirements) = &self.requirements {
+            let met = requirements.iter().any(|r| r.met_by(element));
+            if self.names_decide || !met {
+                return met;
             }
         }
         let mut ctx = get_matching_context(caches);
         matching::matches_selector_list(&self.selector_list, element, &mut ctx)
     }
 
-    /// The fast path on a tree node, by its name: `None` when the element needs the full
-    /// matcher.
+    /// The fast path on a tree node: `None` when the element needs the full matcher.
     fn match_tree_node(&self, node: &TreeNode) -> Option<bool> {
-        let names = self.subject_names.as_ref()?;
+        let requirements = self.requirements.as_ref()?;
         let NodeData::Element(el) = &node.data else {
             return Some(false);
         };
-        let is_html = el.name.ns == ns!(html);
-        // the same rule as `selectors::matching::select_name`
-        Some(names.iter().any(|n| {
-            let name = if is_html || n.name == n.lower_name {
-                &n.lower_name
-            } else {
-                &n.name
-            };
-            el.name.local == **name
-        }))
-        .filter(|&named| self.names_decide || !named)
+        Some(requirements.iter().any(|r| r.met_by_element(el)))
+            .filter(|&met| self.names_decide || !met)
     }
 }
 
-/// The type each selector of the list requires of the element it selects, `None` when one
-/// of them selects elements of any name. The components of a selector are stored in
-/// matching order: the selected element's compound first, up to the first combinator.
-fn subject_names(list: &SelectorList<InnerSelector>) -> Option<Vec<LocalName<InnerSelector>>> {
-    list.slice()
-        .iter()
-        .map(|selector| {
-            selector
-                .iter_raw_match_order()
-                .take_while(|component| !matches!(component, Component::Combinator(_)))
-                .find_map(|component| match component {
-                    Component::LocalName(name) => Some(name.clone()),
-                    _ => None,
-                })
+/// What `selector` requires of the element it selects, `None` when it may select any
+/// element. The components of a selector are stored in matching order: the selected
+/// element's compound first, up to the first combinator. A name is preferred, being the
+/// cheaper test and the rarer.
+fn requirement(selector: &parser::Selector<InnerSelector>) -> Option<Requirement> {
+    let subject = || {
+        selector
+            .iter_raw_match_order()
+            .take_while(|component| !matches!(component, Component::Combinator(_)))
+    };
+    let attribute = |name: html5ever::LocalName| {
+        Requirement::Attribute(CssLocalName(name.clone()), CssLocalName(name))
+    };
+    subject()
+        .find_map(|component| match component {
+            Component::LocalName(name) => Some(Requirement::Name(name.clone())),
+            _ => None,
         })
-        .collect()
+        .or_else(|| {
+            subject().find_map(|component| match component {
+                Component::AttributeInNoNamespaceExists {
+                    local_name,
+                    local_name_lower,
+                } => Some(Requirement::Attribute(
+                    local_name.clone(),
+                    local_name_lower.clone(),
+                )),
+                Component::AttributeInNoNamespace { local_name, .. } => Some(
+                    Requirement::Attribute(local_name.clone(), local_name.clone()),
+                ),
+                Component::ID(_) => Some(attribute(html5ever::local_name!("id"))),
+                Component::Class(_) => Some(attribute(html5ever::local_name!("class"))),
+                _ => None,
+            })
+        })
 }
 
 /// Whether every selector of the list is a bare type selector (`p`, `ul,ol`).
@@ -402,7 +460,9 @@ mod tests {
     #[test]
     fn name_fast_path_agrees_with_the_selectors_crate() {
         let doc = Document::from(
-            r##"<html lang="en"><head><title>t</title></head><body>
+            r##"<html lang="en"><head><title>t</title><link rel="author" href="/me"></head><body>
+            <dialog>d</dialog><div aria-modal="true" role="dialog">m</div><div aria-modal="true">n</div>
+            <span itemprop="author name" data-x>a</span><svg viewBox="0 0 1 1"><a xlink:href="#s">s</a></svg>
             <div class="a"><p id="x">t<a href="#">l</a><a>bare</a></p><UL><li>1</li><li>2</li></UL>
             <svg><foreignObject><p>f</p></foreignObject><circle/><html lang="x"></html></svg>
             <TABLE><tr><td>c</td><Td>d</Td></tr></TABLE><div><td>loose</td></div><img><iframe></iframe>
@@ -437,12 +497,21 @@ mod tests {
             "FOREIGNOBJECT > P",
             "p, *[class]",
             "li:first-child, td + td",
+            r#"dialog,[aria-modal="true"][role="dialog"]"#,
+            "*[class],*[id]",
+            r#"[rel="author"],[itemprop*="author"]"#,
+            "#x",
+            ".a, #x",
+            "[HREF]",
+            "[viewBox], [viewbox]",
+            "svg a[*|href], [*|href]",
+            "p, [data-x]",
         ];
         for sel in selectors {
             let fast = Matcher::new(sel).unwrap();
             let slow = Matcher {
                 selector_list: fast.selector_list.clone(),
-                subject_names: None,
+                requirements: None,
                 names_decide: false,
             };
             let mut caches = SelectorCaches::default();
@@ -470,7 +539,7 @@ mod tests {
         for sel in ["p", "ul,ol", "foreignObject", "svg, circle"] {
             let matcher = Matcher::new(sel).unwrap();
             assert!(
-                matcher.subject_names.is_some() && matcher.names_decide,
+                matcher.requirements.is_some() && matcher.names_decide,
                 "{sel}"
             );
         }
@@ -480,15 +549,25 @@ mod tests {
             "p:first-child",
             "a:not([href])",
             "*:not(tr) > td",
+            "#x",
+            "div, .a",
+            "*[class],*[id]",
         ] {
             let matcher = Matcher::new(sel).unwrap();
             assert!(
-                matcher.subject_names.is_some() && !matcher.names_decide,
+                matcher.requirements.is_some() && !matcher.names_decide,
                 "{sel}"
             );
         }
-        for sel in ["*", "#x", "div, .a", "p *", ":is(div, section)", "td > *"] {
-            assert!(Matcher::new(sel).unwrap().subject_names.is_none(), "{sel}");
+        for sel in [
+            "*",
+            "p *",
+            ":is(div, section)",
+            "td > *",
+            ":not([href])",
+            "p, :empty",
+        ] {
+            assert!(Matcher::new(sel).unwrap().requirements.is_none(), "{sel}");
         }
     }
 }
