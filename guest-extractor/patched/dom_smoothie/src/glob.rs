@@ -1,6 +1,6 @@
 use std::sync::LazyLock as Lazy;
 
-use dom_query::{mini_selector::MiniSelector, Matcher};
+use dom_query::{local_name, mini_selector::MiniSelector, LocalName, Matcher};
 
 use phf::phf_set;
 
@@ -219,21 +219,63 @@ pub(crate) static CLASSES_POSITIVE: &[&str] = &[
 
 pub(crate) static CLASSES_NEGATIVE_WORDS: &[&str] = &["hid"];
 
+// --- element names (patched for RipTide, see PATCHED.md): atoms, so that telling an element's
+// name is one comparison per name rather than hashing the name's string ---
+
+pub(crate) static ALTER_TO_DIV_EXCEPTIONS: &[LocalName] = &[
+    local_name!("article"),
+    local_name!("section"),
+    local_name!("p"),
+    local_name!("ol"),
+    local_name!("ul"),
+];
+pub(crate) static DEFAULT_TAGS_TO_SCORE: &[LocalName] = &[
+    local_name!("section"),
+    local_name!("h2"),
+    local_name!("h3"),
+    local_name!("h4"),
+    local_name!("h5"),
+    local_name!("h6"),
+    local_name!("p"),
+    local_name!("td"),
+    local_name!("pre"),
+];
+pub(crate) static TAGS_WITH_CONTENT: &[LocalName] = &[
+    local_name!("div"),
+    local_name!("section"),
+    local_name!("header"),
+    local_name!("h1"),
+    local_name!("h2"),
+    local_name!("h3"),
+    local_name!("h4"),
+    local_name!("h5"),
+    local_name!("h6"),
+];
+pub(crate) static BLOCK_ELEMS: &[LocalName] = &[
+    local_name!("blockquote"),
+    local_name!("dl"),
+    local_name!("div"),
+    local_name!("img"),
+    local_name!("ol"),
+    local_name!("p"),
+    local_name!("pre"),
+    local_name!("table"),
+    local_name!("ul"),
+];
+pub(crate) static EMBED_ELEMENTS: &[LocalName] = &[
+    local_name!("object"),
+    local_name!("embed"),
+    local_name!("iframe"),
+];
+pub(crate) static DEPRECATED_SIZE_ATTRIBUTE_ELEMS: &[LocalName] = &[
+    local_name!("table"),
+    local_name!("th"),
+    local_name!("td"),
+    local_name!("hr"),
+    local_name!("pre"),
+];
+
 // ---phf sets ---
-
-pub(crate) static ALTER_TO_DIV_EXCEPTIONS: phf::Set<&'static str> =
-    phf_set!("article", "section", "p", "ol", "ul");
-pub(crate) static DEFAULT_TAGS_TO_SCORE: phf::Set<&'static str> =
-    phf_set!("section", "h2", "h3", "h4", "h5", "h6", "p", "td", "pre");
-pub(crate) static TAGS_WITH_CONTENT: phf::Set<&'static str> =
-    phf_set!("div", "section", "header", "h1", "h2", "h3", "h4", "h5", "h6");
-
-#[rustfmt::skip]
-pub(crate) static BLOCK_ELEMS: phf::Set<&'static str> = phf_set!(
-    "blockquote", "dl", "div", "img", "ol", "p", "pre", "table", "ul",
-);
-
-pub(crate) static EMBED_ELEMENTS: phf::Set<&'static str> = phf_set!("object", "embed", "iframe");
 
 #[rustfmt::skip]
 pub(crate) static UNLIKELY_ROLES: phf::Set<&'static str> = phf_set!(
@@ -247,9 +289,6 @@ pub(crate) static PHRASING_ELEMS: phf::Set<&'static str> = phf_set!(
     "output", "progress", "q", "ruby", "samp", "script", "select", "small", "span", "strong",
     "sub", "sup", "textarea", "time", "var", "wbr"
 );
-
-pub(crate) static DEPRECATED_SIZE_ATTRIBUTE_ELEMS: phf::Set<&'static str> =
-    phf_set!("table", "th", "td", "hr", "pre");
 
 #[rustfmt::skip]
 pub(crate) static AD_WORDS: phf::Set<&'static str> = phf_set!(

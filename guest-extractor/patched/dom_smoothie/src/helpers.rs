@@ -263,9 +263,9 @@ pub(crate) fn get_dir_attr(node: &NodeRef) -> Option<String> {
     None
 }
 
-pub(crate) fn node_name_in(node: &NodeRef, names: &phf::Set<&str>) -> bool {
+pub(crate) fn node_name_in(node: &NodeRef, names: &[LocalName]) -> bool {
     node.qual_name_ref()
-        .is_some_and(|name| names.contains(name.local.as_ref()))
+        .is_some_and(|name| names.contains(&name.local))
 }
 
 pub(crate) fn is_probably_visible(node: &NodeRef) -> bool {
@@ -525,6 +525,71 @@ pub(crate) mod tests {
     use dom_query::Document;
 
     use crate::glob::{MATCHER_JSONLD, MATCHER_META};
+
+    // Patched for RipTide: the lists of element names, compared as atoms, against the
+    // published crate's sets of strings.
+    #[test]
+    fn name_lists_hold_the_published_names() {
+        use crate::glob::{
+            ALTER_TO_DIV_EXCEPTIONS, BLOCK_ELEMS, DEFAULT_TAGS_TO_SCORE,
+            DEPRECATED_SIZE_ATTRIBUTE_ELEMS, EMBED_ELEMENTS, TAGS_WITH_CONTENT,
+        };
+        let published: [(&[LocalName], &[&str]); 6] = [
+            (
+                ALTER_TO_DIV_EXCEPTIONS,
+                &["article", "section", "p", "ol", "ul"],
+            ),
+            (
+                DEFAULT_TAGS_TO_SCORE,
+                &["section", "h2", "h3", "h4", "h5", "h6", "p", "td", "pre"],
+            ),
+            (
+                TAGS_WITH_CONTENT,
+                &[
+                    "div", "section", "header", "h1", "h2", "h3", "h4", "h5", "h6",
+                ],
+            ),
+            (
+                BLOCK_ELEMS,
+                &[
+                    "blockquote",
+                    "dl",
+                    "div",
+                    "img",
+                    "ol",
+                    "p",
+                    "pre",
+                    "table",
+                    "ul",
+                ],
+            ),
+            (EMBED_ELEMENTS, &["object", "embed", "iframe"]),
+            (
+                DEPRECATED_SIZE_ATTRIBUTE_ELEMS,
+                &["table", "th", "td", "hr", "pre"],
+            ),
+        ];
+        let doc = Document::from(
+            r#"<article><section><header><h1>a</h1><h2>b</h2><h3>c</h3><h4>d</h4><h5>e</h5>
+            <h6>f</h6></header><p>p</p><ol><li>i</li></ol><ul><li>u</li></ul><blockquote>q</blockquote>
+            <dl><dt>t</dt></dl><div><img><object></object><embed><iframe></iframe><pre>r</pre><hr>
+            <table><tr><th>h</th><td>d</td></tr></table><span>s</span><x-p>x</x-p></div></section>
+            </article><svg><foreignObject><div>f</div></foreignObject><p>svg p</p></svg>"#,
+        );
+        for (list, names) in published {
+            let mut found = 0;
+            for node in doc.root().descendants_it().filter(|n| n.is_element()) {
+                let name = node.node_name().unwrap();
+                assert_eq!(
+                    node_name_in(&node, list),
+                    names.contains(&&*name),
+                    "{name} in {names:?}"
+                );
+                found += usize::from(node_name_in(&node, list));
+            }
+            assert!(found >= names.len(), "{names:?}");
+        }
+    }
 
     // Patched for RipTide: `select_named` against the selector scan it replaces.
     #[test]
