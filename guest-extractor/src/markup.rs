@@ -53,6 +53,8 @@ use std::ops::Range;
 
 use memchr::{memchr, memchr2, memmem};
 
+use crate::text::{eight_bytes_at, HIGH, ONES};
+
 /// What the scan saw.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NestingStats {
@@ -552,15 +554,18 @@ fn collapsed_whitespace(text: &[u8]) -> Option<&'static str> {
     if text.len() < 2 {
         return None;
     }
-    let mut classes = 0;
-    for b in text {
-        let class = BYTE_CLASSES[usize::from(*b)];
-        if class & SPACE == 0 {
+    // Eight bytes at a time: indentation between tags runs long, and in the sandbox a loop
+    // of a byte a step pays a fuel check per byte. Past the end, spaces.
+    let mut line_breaks = 0;
+    for at in (0..text.len()).step_by(8) {
+        let eight = eight_bytes_at(text, at);
+        // A byte that is not ASCII is not whitespace; the tests below need ASCII bytes.
+        if eight & HIGH != 0 || space_bits(eight) != HIGH {
             return None;
         }
-        classes |= class;
+        line_breaks |= byte_bits(eight, b'\n') | byte_bits(eight, b'\r');
     }
-    Some(if classes & LINE_BREAK != 0 {
+    Some(if line_breaks != 0 {
         "\n"
     } else {
         match text[0] {
@@ -569,6 +574,21 @@ fn collapsed_whitespace(text: &[u8]) -> Option<&'static str> {
             _ => " ",
         }
     })
+}
+
+/// The high bit of each of eight ASCII bytes set where the byte is `byte`. Adding to an
+/// ASCII byte carries into its high bit and never into the next byte.
+fn byte_bits(eight: u64, byte: u8) -> u64 {
+    !((eight ^ ONES * u64::from(byte)) + ONES * 0x7f) & HIGH
+}
+
+/// The high bit of each of eight ASCII bytes set where the byte is HTML whitespace (tab,
+/// line feed, form feed, carriage return, space): [`SPACE`] in [`BYTE_CLASSES`].
+fn space_bits(eight: u64) -> u64 {
+    let from_tab = eight + ONES * (0x80 - u64::from(b'\t'));
+    let after_return = eight + ONES * (0x80 - u64::from(b'\r') - 1);
+    let tab_to_return = from_tab & !after_return & HIGH;
+    byte_bits(eight, b' ') | (tab_to_return & !byte_bits(eight, 0x0B))
 }
 
 /// Whether an attribute, by its name as written, is a `data-*` one.
@@ -1079,6 +1099,52 @@ mod tests {
             }
         }
         doc.html().to_string()
+    }
+
+    /// What [`collapsed_whitespace`] gives, read a byte at a time by the class table.
+    fn collapsed_by_bytes(text: &[u8]) -> Option<&'static str> {
+        if text.len() < 2 || !text.iter().all(|b| is_space(*b)) {
+            return None;
+        }
+        Some(if text.iter().any(|b| is(*b, LINE_BREAK)) {
+            "\n"
+        } else {
+            match text[0] {
+                b'\t' => "\t",
+                0x0C => "\x0C",
+                _ => " ",
+            }
+        })
+    }
+
+    #[test]
+    fn whitespace_runs_collapse_eight_bytes_at_a_time_as_a_byte_at_a_time() {
+        // Runs of every length up to past two words, of each whitespace byte and a mix,
+        // with each byte value put at each place in turn.
+        for len in 0..=20 {
+            for fill in [b' ', b'\t', 0x0C, b'\n', b'\r'] {
+                let mut run: Vec<u8> = (0..len)
+                    .map(|i| if i % 3 == 2 { b' ' } else { fill })
+                    .collect();
+                assert_eq!(
+                    collapsed_whitespace(&run),
+                    collapsed_by_bytes(&run),
+                    "{run:?}"
+                );
+                for at in 0..len {
+                    let kept = run[at];
+                    for byte in 0..=255u8 {
+                        run[at] = byte;
+                        assert_eq!(
+                            collapsed_whitespace(&run),
+                            collapsed_by_bytes(&run),
+                            "{run:?}"
+                        );
+                    }
+                    run[at] = kept;
+                }
+            }
+        }
     }
 
     /// Every run of two or more whitespace characters in `text` as [`collapsed_whitespace`]
