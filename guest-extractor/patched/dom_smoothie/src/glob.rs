@@ -275,19 +275,53 @@ pub(crate) static DEPRECATED_SIZE_ATTRIBUTE_ELEMS: &[LocalName] = &[
     local_name!("pre"),
 ];
 
+pub(crate) static PHRASING_ELEMS: &[LocalName] = &[
+    local_name!("abbr"),
+    local_name!("audio"),
+    local_name!("b"),
+    local_name!("bdo"),
+    local_name!("br"),
+    local_name!("button"),
+    local_name!("cite"),
+    local_name!("code"),
+    local_name!("data"),
+    local_name!("datalist"),
+    local_name!("dfn"),
+    local_name!("em"),
+    local_name!("embed"),
+    local_name!("i"),
+    local_name!("img"),
+    local_name!("input"),
+    local_name!("kbd"),
+    local_name!("label"),
+    local_name!("mark"),
+    local_name!("math"),
+    local_name!("meter"),
+    local_name!("noscript"),
+    local_name!("object"),
+    local_name!("output"),
+    local_name!("progress"),
+    local_name!("q"),
+    local_name!("ruby"),
+    local_name!("samp"),
+    local_name!("script"),
+    local_name!("select"),
+    local_name!("small"),
+    local_name!("span"),
+    local_name!("strong"),
+    local_name!("sub"),
+    local_name!("sup"),
+    local_name!("textarea"),
+    local_name!("time"),
+    local_name!("var"),
+    local_name!("wbr"),
+];
+
 // ---phf sets ---
 
 #[rustfmt::skip]
 pub(crate) static UNLIKELY_ROLES: phf::Set<&'static str> = phf_set!(
     "menu", "menubar", "complementary", "navigation", "alert", "alertdialog", "dialog"
-);
-
-#[rustfmt::skip]
-pub(crate) static PHRASING_ELEMS: phf::Set<&'static str> = phf_set!(
-    "abbr", "audio", "b", "bdo", "br", "button", "cite", "code", "data", "datalist", "dfn", "em",
-    "embed", "i", "img", "input", "kbd", "label", "mark", "math", "meter", "noscript", "object",
-    "output", "progress", "q", "ruby", "samp", "script", "select", "small", "span", "strong",
-    "sub", "sup", "textarea", "time", "var", "wbr"
 );
 
 #[rustfmt::skip]
