@@ -565,21 +565,25 @@ fn collapsed_whitespace(text: &[u8]) -> Option<&'static str> {
         }
         line_breaks |= byte_bits(eight, b'\n') | byte_bits(eight, b'\r');
     }
-    Some(if line_breaks != 0 {
-        "\n"
-    } else {
-        match text[0] {
-            b'\t' => "\t",
-            0x0C => "\x0C",
-            _ => " ",
-        }
-    })
+    Some(run_read_as(text[0], line_breaks != 0))
+}
+
+/// What a run of whitespace starting with `first` is read as.
+fn run_read_as(first: u8, breaks_line: bool) -> &'static str {
+    if breaks_line {
+        return "\n";
+    }
+    match first {
+        b'\t' => "\t",
+        0x0C => "\x0C",
+        _ => " ",
+    }
 }
 
 /// The high bit of each of eight ASCII bytes set where the byte is `byte`. Adding to an
 /// ASCII byte carries into its high bit and never into the next byte.
 fn byte_bits(eight: u64, byte: u8) -> u64 {
-    !((eight ^ ONES * u64::from(byte)) + ONES * 0x7f) & HIGH
+    !((eight ^ (ONES * u64::from(byte))) + ONES * 0x7f) & HIGH
 }
 
 /// The high bit of each of eight ASCII bytes set where the byte is HTML whitespace (tab,
@@ -1106,15 +1110,8 @@ mod tests {
         if text.len() < 2 || !text.iter().all(|b| is_space(*b)) {
             return None;
         }
-        Some(if text.iter().any(|b| is(*b, LINE_BREAK)) {
-            "\n"
-        } else {
-            match text[0] {
-                b'\t' => "\t",
-                0x0C => "\x0C",
-                _ => " ",
-            }
-        })
+        let breaks_line = text.iter().any(|b| is(*b, LINE_BREAK));
+        Some(run_read_as(text[0], breaks_line))
     }
 
     #[test]
