@@ -707,8 +707,6 @@ fn clamp_u32(n: usize) -> u32 {
 
 /// The tokenizer's whitespace; a carriage return reaches it as a line feed.
 const SPACE: u8 = 1;
-/// A line feed or a carriage return.
-const LINE_BREAK: u8 = 2;
 /// Whitespace, `/` and `>`: what ends a tag name.
 const ENDS_TAG_NAME: u8 = 4;
 /// Whitespace, `/`, `>` and `=`: what ends an attribute name.
@@ -730,8 +728,6 @@ const fn byte_classes() -> [u8; 256] {
             SPACE | ENDS_TAG_NAME | ENDS_ATTRIBUTE_NAME | ENDS_UNQUOTED_VALUE;
         i += 1;
     }
-    classes[b'\n' as usize] |= LINE_BREAK;
-    classes[b'\r' as usize] |= LINE_BREAK;
     classes[b'/' as usize] = ENDS_TAG_NAME | ENDS_ATTRIBUTE_NAME;
     classes[b'>' as usize] = ENDS_TAG_NAME | ENDS_ATTRIBUTE_NAME | ENDS_UNQUOTED_VALUE;
     classes[b'=' as usize] = ENDS_ATTRIBUTE_NAME;
@@ -1110,7 +1106,7 @@ mod tests {
         if text.len() < 2 || !text.iter().all(|b| is_space(*b)) {
             return None;
         }
-        let breaks_line = text.iter().any(|b| is(*b, LINE_BREAK));
+        let breaks_line = text.iter().any(|b| matches!(b, b'\n' | b'\r'));
         Some(run_read_as(text[0], breaks_line))
     }
 
