@@ -6,7 +6,7 @@
 
 use dom_query::{local_name, Attr, Document, LocalName, NodeData, NodeRef};
 
-use crate::text::{eight_bytes_at, HIGH, ONES};
+use crate::text::{eight_bytes_at, range_bits, HIGH, ONES};
 
 /// Runs `f` on an element's tag name and attributes, without copies; `None` for a node that
 /// is not an element.
@@ -165,14 +165,13 @@ fn any_word<'a>(value: &'a [u8], mut f: impl FnMut(&'a [u8]) -> bool) -> bool {
 
 /// Bit `i` set where byte `i` of the eight (the low byte first) is an ASCII letter or digit.
 fn alphanumeric_bits(eight: u64) -> u64 {
-    // Each byte's high bit answers for it. Adding to a byte below 0x80 carries into its
-    // high bit and never into the next byte; a byte's own high bit (not ASCII) is cleared
+    // Each byte's high bit answers for it; a byte's own high bit (not ASCII) is cleared
     // first and rules it out at the end.
     let ascii = eight & !HIGH;
     let folded = ascii | (ONES * 0x20);
-    let letter = (folded + ONES * (0x80 - 0x61)) & !(folded + ONES * (0x80 - 0x7b));
-    let digit = (ascii + ONES * (0x80 - 0x30)) & !(ascii + ONES * (0x80 - 0x3a));
-    let high_bits = (letter | digit) & !eight & HIGH;
+    let letter = range_bits(folded, b'a', b'z');
+    let digit = range_bits(ascii, b'0', b'9');
+    let high_bits = (letter | digit) & !eight;
     // Gathers the eight high bits into the low byte.
     (high_bits >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
 }

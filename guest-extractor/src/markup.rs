@@ -53,7 +53,7 @@ use std::ops::Range;
 
 use memchr::{memchr, memchr2, memmem};
 
-use crate::text::{eight_bytes_at, HIGH, ONES};
+use crate::text::{byte_bits, eight_bytes_at, range_bits, HIGH};
 
 /// What the scan saw.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -580,19 +580,10 @@ fn run_read_as(first: u8, breaks_line: bool) -> &'static str {
     }
 }
 
-/// The high bit of each of eight ASCII bytes set where the byte is `byte`. Adding to an
-/// ASCII byte carries into its high bit and never into the next byte.
-fn byte_bits(eight: u64, byte: u8) -> u64 {
-    !((eight ^ (ONES * u64::from(byte))) + ONES * 0x7f) & HIGH
-}
-
 /// The high bit of each of eight ASCII bytes set where the byte is HTML whitespace (tab,
 /// line feed, form feed, carriage return, space): [`SPACE`] in [`BYTE_CLASSES`].
 fn space_bits(eight: u64) -> u64 {
-    let from_tab = eight + ONES * (0x80 - u64::from(b'\t'));
-    let after_return = eight + ONES * (0x80 - u64::from(b'\r') - 1);
-    let tab_to_return = from_tab & !after_return & HIGH;
-    byte_bits(eight, b' ') | (tab_to_return & !byte_bits(eight, 0x0B))
+    byte_bits(eight, b' ') | (range_bits(eight, b'\t', b'\r') & !byte_bits(eight, 0x0B))
 }
 
 /// Whether an attribute, by its name as written, is a `data-*` one.
@@ -708,11 +699,11 @@ fn clamp_u32(n: usize) -> u32 {
 /// The tokenizer's whitespace; a carriage return reaches it as a line feed.
 const SPACE: u8 = 1;
 /// Whitespace, `/` and `>`: what ends a tag name.
-const ENDS_TAG_NAME: u8 = 4;
+const ENDS_TAG_NAME: u8 = 2;
 /// Whitespace, `/`, `>` and `=`: what ends an attribute name.
-const ENDS_ATTRIBUTE_NAME: u8 = 8;
+const ENDS_ATTRIBUTE_NAME: u8 = 4;
 /// Whitespace and `>`: what ends an unquoted attribute value.
-const ENDS_UNQUOTED_VALUE: u8 = 16;
+const ENDS_UNQUOTED_VALUE: u8 = 8;
 
 /// Each byte's classes: the scan's loops over names and whitespace test a byte with one
 /// load, where a `match` became a jump table, and in the sandbox each of their iterations

@@ -217,6 +217,20 @@ pub fn eight_bytes_at(bytes: &[u8], at: usize) -> u64 {
     }
 }
 
+/// The high bit of each of eight ASCII bytes set where the byte is `byte`. Adding to an
+/// ASCII byte, below 0x80, carries into its high bit and never into the next byte.
+pub fn byte_bits(eight: u64, byte: u8) -> u64 {
+    !((eight ^ (ONES * u64::from(byte))) + ONES * 0x7f) & HIGH
+}
+
+/// The high bit of each of eight ASCII bytes set where the byte is from `low` to `high`
+/// (inclusive): at or above `low`, and not above `high`.
+pub fn range_bits(eight: u64, low: u8, high: u8) -> u64 {
+    let from_low = eight + ONES * (0x80 - u64::from(low));
+    let above_high = eight + ONES * (0x80 - u64::from(high) - 1);
+    from_low & !above_high & HIGH
+}
+
 /// Whitespace-separated words.
 pub fn words_in(text: &str) -> usize {
     // Most text is ASCII: eight bytes at a time (the counting walks read every text node of
@@ -236,12 +250,7 @@ pub fn words_in(text: &str) -> usize {
             // character starts there).
             return words + words_in_chars(&text[at..], word_before != 0);
         }
-        // The high bit of each byte: set where the byte is not a space. Adding to an ASCII
-        // byte, below 0x80, carries into its high bit and never into the next byte.
-        let not_blank = (eight ^ BLANKS) + ONES * 0x7f;
-        let from_tab = eight + ONES * (0x80 - u64::from(b'\t'));
-        let after_return = eight + ONES * (0x80 - u64::from(b'\r') - 1);
-        let letters = not_blank & !(from_tab & !after_return) & HIGH;
+        let letters = !(byte_bits(eight, b' ') | range_bits(eight, b'\t', b'\r')) & HIGH;
         let starts = letters & !(letters << 8 | word_before);
         words += starts.count_ones() as usize;
         word_before = letters >> 56;
@@ -291,6 +300,31 @@ mod tests {
             |t| skipped.push_str(t),
         );
         assert_eq!(skipped, "Read more ");
+    }
+
+    #[test]
+    fn eight_byte_tests_answer_for_each_byte_as_a_byte_test_does() {
+        // Every ASCII byte in each place among letters, so a carry into a neighbour shows.
+        for byte in 0..0x80u8 {
+            for at in 0..8 {
+                let mut bytes = *b"xxxxxxxx";
+                bytes[at] = byte;
+                let eight = u64::from_le_bytes(bytes);
+                for (place, &b) in bytes.iter().enumerate() {
+                    let bit_at = |bits: u64| bits >> (8 * place + 7) & 1 == 1;
+                    assert_eq!(bit_at(byte_bits(eight, b' ')), b == b' ', "{bytes:?}");
+                    assert_eq!(bit_at(byte_bits(eight, b'x')), b == b'x', "{bytes:?}");
+                    let control = (b'\t'..=b'\r').contains(&b);
+                    assert_eq!(
+                        bit_at(range_bits(eight, b'\t', b'\r')),
+                        control,
+                        "{bytes:?}"
+                    );
+                    let lower = b.is_ascii_lowercase();
+                    assert_eq!(bit_at(range_bits(eight, b'a', b'z')), lower, "{bytes:?}");
+                }
+            }
+        }
     }
 
     #[test]
