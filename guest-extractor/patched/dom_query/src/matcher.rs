@@ -458,7 +458,7 @@ mod tests {
     use crate::{Document, NodeId};
 
     #[test]
-    fn name_fast_path_agrees_with_the_selectors_crate() {
+    fn requirement_fast_path_agrees_with_the_selectors_crate() {
         let doc = Document::from(
             r##"<html lang="en"><head><title>t</title><link rel="author" href="/me"></head><body>
             <dialog>d</dialog><div aria-modal="true" role="dialog">m</div><div aria-modal="true">n</div>
