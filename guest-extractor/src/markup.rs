@@ -93,18 +93,18 @@ enum Kind {
 impl Kind {
     /// One `match`, which the compiler turns into a length switch and a few compares, in
     /// place of scanning three lists for every tag.
-    fn of(name: &str) -> Self {
+    fn of(name: &[u8]) -> Self {
         match name {
             // Void elements.
-            "area" | "base" | "br" | "col" | "embed" | "hr" | "img" | "input" | "link"
-            | "meta" | "param" | "source" | "track" | "wbr" | "keygen" | "frame"
-            | "basefont" | "bgsound" | "image"
+            b"area" | b"base" | b"br" | b"col" | b"embed" | b"hr" | b"img" | b"input" | b"link"
+            | b"meta" | b"param" | b"source" | b"track" | b"wbr" | b"keygen" | b"frame"
+            | b"basefont" | b"bgsound" | b"image"
             // Optional end tags, and the skeleton.
-            | "p" | "li" | "dt" | "dd" | "option" | "optgroup" | "tr" | "td" | "th"
-            | "thead" | "tbody" | "tfoot" | "colgroup" | "caption" | "rb" | "rt" | "rp"
-            | "rtc" | "html" | "head" | "body" => Self::Uncounted,
-            "script" | "style" | "textarea" | "title" | "xmp" | "iframe" | "noembed"
-            | "noframes" | "plaintext" => Self::RawText,
+            | b"p" | b"li" | b"dt" | b"dd" | b"option" | b"optgroup" | b"tr" | b"td" | b"th"
+            | b"thead" | b"tbody" | b"tfoot" | b"colgroup" | b"caption" | b"rb" | b"rt" | b"rp"
+            | b"rtc" | b"html" | b"head" | b"body" => Self::Uncounted,
+            b"script" | b"style" | b"textarea" | b"title" | b"xmp" | b"iframe" | b"noembed"
+            | b"noframes" | b"plaintext" => Self::RawText,
             _ => Self::Counted,
         }
     }
@@ -132,44 +132,44 @@ impl Context {
     }
 
     /// A start tag; `after` is the input just past it.
-    fn saw_start(&mut self, name: &str, self_closing: bool, after: &[u8]) {
+    fn saw_start(&mut self, name: &[u8], self_closing: bool, after: &[u8]) {
         if self.unsure {
             return;
         }
         if !self.in_svg() {
             match name {
-                "svg" if !self_closing => self.svg_depth = 1,
-                "math" | "frameset" => self.unsure = true,
+                b"svg" if !self_closing => self.svg_depth = 1,
+                b"math" | b"frameset" => self.unsure = true,
                 _ => {}
             }
             return;
         }
         if ends_svg(name) {
             self.unsure = true;
-        } else if name == "svg" {
+        } else if name == b"svg" {
             self.svg_depth += u32::from(!self_closing);
         } else if self_closing {
             // A self-closing SVG element is closed at once: nothing of it stays open.
-        } else if matches!(name, "title" | "desc") || Kind::of(name) == Kind::RawText {
+        } else if matches!(name, b"title" | b"desc") || Kind::of(name) == Kind::RawText {
             // HTML integration points (`title`, `desc`), and elements that would be raw
             // text in HTML: the scan reads them as the parser does only while they hold
             // nothing but text.
             if !holds_only_text(after, name) {
                 self.unsure = true;
             }
-        } else if name == "foreignobject" {
+        } else if name == b"foreignobject" {
             self.unsure = true;
         }
     }
 
-    fn saw_end(&mut self, name: &str) {
+    fn saw_end(&mut self, name: &[u8]) {
         if self.unsure || !self.in_svg() {
             return;
         }
         match name {
-            "svg" => self.svg_depth -= 1,
+            b"svg" => self.svg_depth -= 1,
             // The two end tags that leave foreign content for HTML.
-            "p" | "br" => self.unsure = true,
+            b"p" | b"br" => self.unsure = true,
             _ => {}
         }
     }
@@ -181,12 +181,12 @@ impl Context {
 
     /// Whether the body of a `name` element starting here may be left out: any style's
     /// (its `type` aside), a script's when it is code, outside SVG.
-    fn may_leave_out(&self, name: &str, script_type: ScriptType) -> bool {
+    fn may_leave_out(&self, name: &[u8], script_type: ScriptType) -> bool {
         !self.unsure
             && !self.in_svg()
             && match name {
-                "script" => script_type == ScriptType::Code,
-                "style" => true,
+                b"script" => script_type == ScriptType::Code,
+                b"style" => true,
                 _ => false,
             }
     }
@@ -194,60 +194,60 @@ impl Context {
 
 /// Start tags that end foreign content: the tree builder closes the SVG and reads them as
 /// HTML. `font` does with some attributes, which the scan does not tell apart.
-fn ends_svg(name: &str) -> bool {
+fn ends_svg(name: &[u8]) -> bool {
     matches!(
         name,
-        "b" | "big"
-            | "blockquote"
-            | "body"
-            | "br"
-            | "center"
-            | "code"
-            | "dd"
-            | "div"
-            | "dl"
-            | "dt"
-            | "em"
-            | "embed"
-            | "h1"
-            | "h2"
-            | "h3"
-            | "h4"
-            | "h5"
-            | "h6"
-            | "head"
-            | "hr"
-            | "i"
-            | "img"
-            | "li"
-            | "listing"
-            | "menu"
-            | "meta"
-            | "nobr"
-            | "ol"
-            | "p"
-            | "pre"
-            | "ruby"
-            | "s"
-            | "small"
-            | "span"
-            | "strong"
-            | "strike"
-            | "sub"
-            | "sup"
-            | "table"
-            | "tt"
-            | "u"
-            | "ul"
-            | "var"
-            | "font"
-            | "math"
+        b"b" | b"big"
+            | b"blockquote"
+            | b"body"
+            | b"br"
+            | b"center"
+            | b"code"
+            | b"dd"
+            | b"div"
+            | b"dl"
+            | b"dt"
+            | b"em"
+            | b"embed"
+            | b"h1"
+            | b"h2"
+            | b"h3"
+            | b"h4"
+            | b"h5"
+            | b"h6"
+            | b"head"
+            | b"hr"
+            | b"i"
+            | b"img"
+            | b"li"
+            | b"listing"
+            | b"menu"
+            | b"meta"
+            | b"nobr"
+            | b"ol"
+            | b"p"
+            | b"pre"
+            | b"ruby"
+            | b"s"
+            | b"small"
+            | b"span"
+            | b"strong"
+            | b"strike"
+            | b"sub"
+            | b"sup"
+            | b"table"
+            | b"tt"
+            | b"u"
+            | b"ul"
+            | b"var"
+            | b"font"
+            | b"math"
     )
 }
 
 /// Whether the SVG element `name` whose content starts at `after` holds only text (CDATA
 /// sections are text there): its own end tag is the next markup.
-fn holds_only_text(after: &[u8], name: &str) -> bool {
+fn holds_only_text(after: &[u8], name: &[u8]) -> bool {
     let mut pos = 0;
     while let Some(at) = memchr(b'<', &after[pos..]).map(|at| pos + at) {
         if !after[at..].starts_with(b"<![CDATA[") {
@@ -339,7 +339,7 @@ pub fn prepare(
         let name_end = name_start + tag_name_len(&bytes[name_start..]);
         let raw_name = &bytes[name_start..name_end];
         let lowered = TagName::new(&bytes[name_start..], raw_name.len());
-        let name = lowered.as_str();
+        let name = lowered.as_bytes();
         // The first of repeated attributes is the one the parser keeps.
         let mut script_type = None;
         let mut has_itemprop = false;
@@ -360,7 +360,7 @@ pub fn prepare(
         pos = tag_end;
 
         let kind = Kind::of(name);
-        let starts_preformatted = matches!(name, "pre" | "listing");
+        let starts_preformatted = matches!(name, b"pre" | b"listing");
         if closing {
             if starts_preformatted {
                 preformatted = preformatted.saturating_sub(1);
@@ -402,7 +402,7 @@ pub fn prepare(
                 open.elements.push(raw_name);
             }
         }
-        leaves_out_attributes &= name != "object";
+        leaves_out_attributes &= name != b"object";
         let flattened = kind == Kind::Counted && !tag.self_closing && depth >= max_depth;
         // Only in HTML the scan is sure of, and not in a tag that goes whole.
         if leaves_out_attributes
@@ -519,30 +519,30 @@ impl<'a> SvgImage<'a> {
 /// SVG elements that only draw: shapes, their grouping and reuse, and their paint
 /// (gradients, clips, masks, filters, markers). None holds text, a link or metadata that
 /// extraction reads.
-fn draws_only(name: &str) -> bool {
+fn draws_only(name: &[u8]) -> bool {
     matches!(
         name,
-        "svg"
-            | "g"
-            | "path"
-            | "circle"
-            | "ellipse"
-            | "line"
-            | "polyline"
-            | "polygon"
-            | "rect"
-            | "use"
-            | "symbol"
-            | "defs"
-            | "lineargradient"
-            | "radialgradient"
-            | "stop"
-            | "clippath"
-            | "mask"
-            | "pattern"
-            | "marker"
-            | "filter"
-    ) || (name.starts_with("fe") && name.len() > 2)
+        b"svg"
+            | b"g"
+            | b"path"
+            | b"circle"
+            | b"ellipse"
+            | b"line"
+            | b"polyline"
+            | b"polygon"
+            | b"rect"
+            | b"use"
+            | b"symbol"
+            | b"defs"
+            | b"lineargradient"
+            | b"radialgradient"
+            | b"stop"
+            | b"clippath"
+            | b"mask"
+            | b"pattern"
+            | b"marker"
+            | b"filter"
+    ) || (name.starts_with(b"fe") && name.len() > 2)
 }
 
 /// What a comment becomes: still a comment node, without its text.
@@ -595,10 +595,18 @@ fn is_data_attribute(name: &[u8]) -> bool {
 /// Elements whose `data-*` attributes extraction reads: readability looks through every
 /// attribute of images, figures and embeds for lazy-loaded sources and video addresses,
 /// rendering reads the lazy-loading sources of images and media.
-fn reads_data_attributes(name: &str) -> bool {
+fn reads_data_attributes(name: &[u8]) -> bool {
     matches!(
         name,
-        "img" | "picture" | "figure" | "source" | "video" | "audio" | "iframe" | "embed" | "object"
+        b"img"
+            | b"picture"
+            | b"figure"
+            | b"source"
+            | b"video"
+            | b"audio"
+            | b"iframe"
+            | b"embed"
+            | b"object"
     )
 }
 
@@ -888,10 +896,10 @@ fn bogus_comment_end(bytes: &[u8], from: usize) -> usize {
 
 /// Where the body of the raw-text element `name` opened just before `from` ends: at the
 /// `<` of its end tag, or the end of input.
-fn raw_text_end(bytes: &[u8], from: usize, name: &str) -> usize {
+fn raw_text_end(bytes: &[u8], from: usize, name: &[u8]) -> usize {
     match name {
-        "plaintext" => bytes.len(),
-        "script" => script_data_end(bytes, from),
+        b"plaintext" => bytes.len(),
+        b"script" => script_data_end(bytes, from),
         _ => {
             let mut pos = from;
             while let Some(at) = find(bytes, pos, b"</") {
@@ -907,11 +915,11 @@ fn raw_text_end(bytes: &[u8], from: usize, name: &str) -> usize {
 
 /// Whether `bytes[at..]` starts with the tag name `name` (any case) followed by what ends
 /// a tag name; the end of input does not end one.
-fn is_tag_named(bytes: &[u8], at: usize, name: &str) -> bool {
+fn is_tag_named(bytes: &[u8], at: usize, name: &[u8]) -> bool {
     let end = at + name.len();
     bytes
         .get(at..end)
-        .is_some_and(|candidate| candidate.eq_ignore_ascii_case(name.as_bytes()))
+        .is_some_and(|candidate| candidate.eq_ignore_ascii_case(name))
         && bytes.get(end).is_some_and(|b| is(*b, ENDS_TAG_NAME))
 }
 
@@ -946,7 +954,7 @@ fn script_data_end(bytes: &[u8], from: usize) -> usize {
             continue;
         }
         let rest = &bytes[at + 1..];
-        if rest.starts_with(b"/") && is_tag_named(bytes, at + 2, "script") {
+        if rest.starts_with(b"/") && is_tag_named(bytes, at + 2, b"script") {
             match state {
                 State::Data | State::Escaped => return at,
                 State::DoubleEscaped => state = State::Escaped,
@@ -955,7 +963,7 @@ fn script_data_end(bytes: &[u8], from: usize) -> usize {
             state = State::Escaped;
             // The dashes of `<!--` count towards a `-->` at once: `<!-->` escapes nothing.
             pos = at + 2;
-        } else if state == State::Escaped && is_tag_named(bytes, at + 1, "script") {
+        } else if state == State::Escaped && is_tag_named(bytes, at + 1, b"script") {
             state = State::DoubleEscaped;
         }
     }
@@ -994,9 +1002,9 @@ impl TagName {
         Self { buf, len }
     }
 
-    /// The lowercased name, or `""` for a name longer than any listed one or not UTF-8.
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    /// The lowercased name, or nothing for a name longer than any listed one.
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
     }
 }
 
@@ -1037,7 +1045,7 @@ mod tests {
                     }
                     if let NodeData::Element(element) = &n.data {
                         if &*element.name.ns == "http://www.w3.org/1999/xhtml"
-                            && !reads_data_attributes(&element.name.local)
+                            && !reads_data_attributes(element.name.local.as_bytes())
                         {
                             for attribute in &element.attrs {
                                 if is_data_attribute(attribute.name.local.as_bytes()) {
@@ -1166,7 +1174,7 @@ mod tests {
                     node.text().bytes().all(is_space)
                 } else {
                     node.node_name().is_some_and(|name| {
-                        node.is_element() && draws_only(&name.to_ascii_lowercase())
+                        node.is_element() && draws_only(name.to_ascii_lowercase().as_bytes())
                     }) && !node.has_attr("itemprop")
                 }
             })
