@@ -26,7 +26,7 @@ use crate::util::char_set::nonmember_prefix_len;
 use crate::util::str::lower_ascii_letter;
 
 use log::{debug, trace};
-use markup5ever::{ns, small_char_set, TokenizerResult};
+use markup5ever::{local_name, ns, small_char_set, TokenizerResult};
 use std::borrow::Cow::{self, Borrowed};
 use std::cell::{Cell, RefCell, RefMut};
 use std::cmp::Reverse;
@@ -569,7 +569,7 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
     fn emit_current_tag(&self) -> ProcessResult<Sink::Handle> {
         self.finish_attribute();
 
-        let name = LocalName::from(&**self.current_tag_name.borrow());
+        let name = local_name_of(&self.current_tag_name.borrow());
         self.current_tag_name.borrow_mut().clear();
 
         match self.current_tag_kind.get() {
@@ -672,7 +672,7 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
         if self.current_attr_name.borrow().is_empty() {
             return;
         }
-        let name = LocalName::from(&**self.current_attr_name.borrow());
+        let name = local_name_of(&self.current_attr_name.borrow());
         self.current_attr_name.borrow_mut().clear();
         // Check for a duplicate attribute.
         // FIXME: the spec says we should error as soon as the name is finished.
@@ -3321,13 +3321,176 @@ impl<Sink: TokenSink> Tokenizer<Sink> {
     }
 }
 
+/// The atom for a tag or attribute name the tokenizer has read. The names pages use most
+/// are matched by their bytes, a length and a compare, before `LocalName::from` hashes the
+/// name (SipHash) to look it up in the static atom set, for every tag and attribute read.
+fn local_name_of(name: &str) -> LocalName {
+    match name.len() {
+        1 => match name {
+            "a" => local_name!("a"),
+            "p" => local_name!("p"),
+            "i" => local_name!("i"),
+            "b" => local_name!("b"),
+            "g" => local_name!("g"),
+            "d" => local_name!("d"),
+            _ => LocalName::from(name),
+        },
+        2 => match name {
+            "li" => local_name!("li"),
+            "br" => local_name!("br"),
+            "ul" => local_name!("ul"),
+            "h4" => local_name!("h4"),
+            "h3" => local_name!("h3"),
+            "td" => local_name!("td"),
+            "h2" => local_name!("h2"),
+            "h5" => local_name!("h5"),
+            "em" => local_name!("em"),
+            "h1" => local_name!("h1"),
+            "tr" => local_name!("tr"),
+            "th" => local_name!("th"),
+            "ol" => local_name!("ol"),
+            "hr" => local_name!("hr"),
+            "id" => local_name!("id"),
+            "dd" => local_name!("dd"),
+            "dt" => local_name!("dt"),
+            _ => LocalName::from(name),
+        },
+        3 => match name {
+            "div" => local_name!("div"),
+            "img" => local_name!("img"),
+            "svg" => local_name!("svg"),
+            "use" => local_name!("use"),
+            "nav" => local_name!("nav"),
+            "rel" => local_name!("rel"),
+            "src" => local_name!("src"),
+            "alt" => local_name!("alt"),
+            "for" => local_name!("for"),
+            "pre" => local_name!("pre"),
+            "sup" => local_name!("sup"),
+            "sub" => local_name!("sub"),
+            _ => LocalName::from(name),
+        },
+        4 => match name {
+            "span" => local_name!("span"),
+            "meta" => local_name!("meta"),
+            "link" => local_name!("link"),
+            "path" => local_name!("path"),
+            "form" => local_name!("form"),
+            "href" => local_name!("href"),
+            "type" => local_name!("type"),
+            "name" => local_name!("name"),
+            "role" => local_name!("role"),
+            "size" => local_name!("size"),
+            "code" => local_name!("code"),
+            "time" => local_name!("time"),
+            "main" => local_name!("main"),
+            "body" => local_name!("body"),
+            "head" => local_name!("head"),
+            "html" => local_name!("html"),
+            "lang" => local_name!("lang"),
+            "font" => local_name!("font"),
+            _ => LocalName::from(name),
+        },
+        5 => match name {
+            "input" => local_name!("input"),
+            "label" => local_name!("label"),
+            "title" => local_name!("title"),
+            "style" => local_name!("style"),
+            "aside" => local_name!("aside"),
+            "class" => local_name!("class"),
+            "width" => local_name!("width"),
+            "value" => local_name!("value"),
+            "media" => local_name!("media"),
+            "table" => local_name!("table"),
+            "tbody" => local_name!("tbody"),
+            "small" => local_name!("small"),
+            "video" => local_name!("video"),
+            "async" => local_name!("async"),
+            "defer" => local_name!("defer"),
+            _ => LocalName::from(name),
+        },
+        6 => match name {
+            "script" => local_name!("script"),
+            "strong" => local_name!("strong"),
+            "option" => local_name!("option"),
+            "symbol" => local_name!("symbol"),
+            "button" => local_name!("button"),
+            "source" => local_name!("source"),
+            "header" => local_name!("header"),
+            "footer" => local_name!("footer"),
+            "figure" => local_name!("figure"),
+            "target" => local_name!("target"),
+            "height" => local_name!("height"),
+            "srcset" => local_name!("srcset"),
+            "action" => local_name!("action"),
+            "method" => local_name!("method"),
+            "select" => local_name!("select"),
+            _ => LocalName::from(name),
+        },
+        7 => match name {
+            "article" => local_name!("article"),
+            "section" => local_name!("section"),
+            "picture" => local_name!("picture"),
+            "content" => local_name!("content"),
+            "loading" => local_name!("loading"),
+            "charset" => local_name!("charset"),
+            "viewbox" => local_name!("viewbox"),
+            "summary" => local_name!("summary"),
+            "details" => local_name!("details"),
+            _ => LocalName::from(name),
+        },
+        8 => match name {
+            "noscript" => local_name!("noscript"),
+            "property" => local_name!("property"),
+            "itemprop" => local_name!("itemprop"),
+            "itemtype" => local_name!("itemtype"),
+            "template" => local_name!("template"),
+            "datetime" => local_name!("datetime"),
+            "decoding" => local_name!("decoding"),
+            "textarea" => local_name!("textarea"),
+            "tabindex" => local_name!("tabindex"),
+            _ => LocalName::from(name),
+        },
+        _ => LocalName::from(name),
+    }
+}
+
 #[cfg(test)]
 #[allow(non_snake_case)]
 mod test {
     use super::option_push; // private items
     use crate::tendril::{SliceExt, StrTendril};
 
-    use super::{TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts};
+    #[test]
+    fn names_matched_by_their_bytes_are_the_atoms_of_their_strings() {
+        let matched = [
+            "a", "p", "i", "b", "g", "d", "li", "br", "ul", "h4", "h3", "td", "h2", "h5", "em",
+            "h1", "tr", "th", "ol", "hr", "id", "dd", "dt", "div", "img", "svg", "use", "nav",
+            "rel", "src", "alt", "for", "pre", "sup", "sub", "span", "meta", "link", "path",
+            "form", "href", "type", "name", "role", "size", "code", "time", "main", "body", "head",
+            "html", "lang", "font", "input", "label", "title", "style", "aside", "class", "width",
+            "value", "media", "table", "tbody", "small", "video", "async", "defer", "script",
+            "strong", "option", "symbol", "button", "source", "header", "footer", "figure",
+            "target", "height", "srcset", "action", "method", "select", "article", "section",
+            "picture", "content", "loading", "charset", "viewbox", "summary", "details",
+            "noscript", "property", "itemprop", "itemtype", "template", "datetime", "decoding",
+            "textarea", "tabindex",
+        ];
+        let others = [
+            "",
+            "x",
+            "h7",
+            "data-src",
+            "custom-element",
+            "aria-label",
+            "xlink:href",
+        ];
+        for name in matched.into_iter().chain(others) {
+            assert_eq!(local_name_of(name), LocalName::from(name), "{name}");
+        }
+    }
+
+    use super::{local_name_of, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts};
 
     use super::interface::{CharacterTokens, EOFToken, NullCharacterToken, ParseError};
     use super::interface::{EndTag, StartTag, Tag, TagKind};
