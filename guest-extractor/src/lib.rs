@@ -346,9 +346,9 @@ pub fn health_check() -> bool {
 /// controls other than whitespace, counted from the bytes: a character starts at every byte
 /// that is not a continuation, the controls are ASCII (U+0000-U+001F, U+007F) or C1
 /// (U+0080-U+009F, `C2 80`-`C2 9F`), and of them U+0009-U+000D and U+0085 are whitespace.
-/// Continuations and ASCII controls are counted eight bytes at a time (in the sandbox a loop
-/// of a byte a step pays a fuel check per byte); only the lead bytes of C1 controls and
-/// U+FFFD (`C2`, `EF`) are looked at one by one.
+/// Continuations and ASCII controls are counted eight bytes at a time, with the byte tests
+/// the word count uses (the two byte-at-a-time passes took twice the instructions); only the
+/// lead bytes of C1 controls and U+FFFD (`C2`, `EF`) are looked at one by one.
 fn suspicious_characters(text: &[u8]) -> (usize, usize) {
     use crate::text::{byte_bits, eight_bytes_at, range_bits, HIGH};
 
